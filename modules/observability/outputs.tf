@@ -1,0 +1,14 @@
+output "alerts_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "alarm_names" {
+  description = "Names of all alarms."
+  value       = [for a in aws_cloudwatch_metric_alarm.this : a.alarm_name]
+}
+
+output "trail_arn" {
+  description = "CloudTrail trail ARN (null when create_trail is false)."
+  value       = var.create_trail ? aws_cloudtrail.this[0].arn : null
+}
