@@ -1,0 +1,435 @@
+"""Plan JSON (format 1.x, terraform or tofu) as resources, values, unknowns and references.
+
+A value that is unknown at plan time (the ARN of a key created in the same plan) is
+resolved through the plan's `configuration` references: variables are followed into
+the calling module, module outputs into the child module, until a resource address
+is reached. Sensitive values are redacted before anything is rendered or written.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tapguard.errors import TapguardError
+
+REDACTED = "(sensitive)"
+SUPPORTED_MAJOR = "1"
+_INDEX = re.compile(r'\[("(?:[^"\\]|\\.)*"|\d+)\]')
+
+
+class PlanError(TapguardError):
+    """A plan file that cannot be used: exit code 2, one line naming the file."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Where an attribute's value comes from: resource addresses, or an input variable of the root."""
+
+    resources: tuple[str, ...]
+    root_variables: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
+
+
+@dataclass
+class Resource:
+    address: str
+    module: str  # "" for the root module, e.g. "module.kms"
+    mode: str  # "managed" or "data"
+    type: str
+    name: str
+    index: Any
+    actions: tuple[str, ...]
+    after: dict[str, Any]
+    after_unknown: dict[str, Any]
+    after_sensitive: Any
+    config: dict[str, Any] = field(default_factory=dict)  # configuration expressions
+    plan: Plan | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def config_address(self) -> str:
+        """Address without instance keys: module.kms.aws_kms_key.this"""
+        base = f"{self.type}.{self.name}" if self.mode == "managed" else f"data.{self.type}.{self.name}"
+        return f"{_strip_indexes(self.module)}.{base}" if self.module else base
+
+    @property
+    def deleted(self) -> bool:
+        return self.actions == ("delete",)
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """Value at a dotted path in `after` ("settings.0.logging_level"); lists by index."""
+        return _dig(self.after, path, default)
+
+    def is_unknown(self, path: str) -> bool:
+        return bool(_dig(self.after_unknown, path, False))
+
+    def is_sensitive(self, path: str) -> bool:
+        return bool(_dig(self.after_sensitive, path, False))
+
+    def has(self, path: str) -> bool:
+        """Set to something: a known non-null value, an unknown, or a sensitive value."""
+        return self.get(path) is not None or self.is_unknown(path) or self.is_sensitive(path)
+
+    def redacted(self) -> dict[str, Any]:
+        return redact(self.after, self.after_sensitive)
+
+    def references(self, attribute: str) -> Reference:
+        if self.plan is None:
+            return Reference(resources=())
+        return self.plan.resolve(self, attribute)
+
+    def referenced(self, attribute: str, rtype: str | None = None) -> list[Resource]:
+        """Resources the attribute's expression points to (through variables and outputs)."""
+        assert self.plan is not None
+        found = [self.plan.by_address[a] for a in self.references(attribute).resources if a in self.plan.by_address]
+        return [r for r in found if rtype is None or r.type == rtype]
+
+
+@dataclass
+class Plan:
+    path: Path | None
+    data: dict[str, Any]
+    resources: list[Resource]
+    by_address: dict[str, Resource]
+
+    @property
+    def terraform_version(self) -> str:
+        return str(self.data.get("terraform_version", "?"))
+
+    @property
+    def region(self) -> str | None:
+        aws = self.data.get("configuration", {}).get("provider_config", {}).get("aws", {})
+        value = aws.get("expressions", {}).get("region", {}).get("constant_value")
+        return str(value) if value else None
+
+    def of_type(self, *types: str, mode: str = "managed") -> list[Resource]:
+        return [r for r in self.resources if r.type in types and r.mode == mode and not r.deleted]
+
+    def instances_of(self, config_address: str) -> list[Resource]:
+        return [r for r in self.resources if r.config_address == config_address]
+
+    def summary(self) -> dict[str, int]:
+        counts = {"add": 0, "change": 0, "destroy": 0, "replace": 0}
+        for r in self.resources:
+            if r.mode != "managed":
+                continue
+            if r.actions in (("delete", "create"), ("create", "delete")):
+                counts["replace"] += 1
+            elif r.actions == ("create",):
+                counts["add"] += 1
+            elif r.actions == ("update",):
+                counts["change"] += 1
+            elif r.actions == ("delete",):
+                counts["destroy"] += 1
+        return counts
+
+    # ------------------------------------------------------------ references
+    def module_config(self, module: str) -> dict[str, Any]:
+        """The configuration block of a module path ("" = root)."""
+        node = self.data.get("configuration", {}).get("root_module", {})
+        for part in _module_parts(module):
+            node = node.get("module_calls", {}).get(part, {}).get("module", {})
+        return dict(node)
+
+    def resolve(self, resource: Resource, attribute: str) -> Reference:
+        expr = resource.config.get(attribute)
+        if not isinstance(expr, dict):
+            return Reference(resources=())
+        refs = expr.get("references", [])
+        return self._follow(_module_parts(_strip_indexes(resource.module)), refs, depth=0)
+
+    def _follow(self, scope: list[str], refs: list[str], depth: int, keys: tuple[str, ...] = ()) -> Reference:
+        resources: set[str] = set()
+        root_vars: set[str] = set()
+        unresolved: set[str] = set()
+        if depth > 32:
+            return Reference(resources=(), unresolved=tuple(refs))
+        for ref in _most_specific(refs):
+            parts = ref.split(".")
+            ref_keys = keys + tuple(_index_keys(ref))
+            head = parts[0]
+            if head == "var":
+                name = _strip_indexes(parts[1])
+                if not scope:
+                    root_vars.add(name)
+                    continue
+                parent_scope, call = scope[:-1], scope[-1]
+                parent = self.module_config(".".join(f"module.{p}" for p in parent_scope))
+                arg = parent.get("module_calls", {}).get(call, {}).get("expressions", {}).get(name)
+                if not isinstance(arg, dict) or "references" not in arg:
+                    unresolved.add(ref)
+                    continue
+                sub = self._follow(parent_scope, arg["references"], depth + 1, ref_keys)
+            elif head == "module":
+                child = _strip_indexes(parts[1])
+                if len(parts) < 3:
+                    continue  # the bare "module.x" entry; the specific one carries the output
+                output = _strip_indexes(parts[2])
+                config = self.module_config(".".join(f"module.{p}" for p in [*scope, child]))
+                out = config.get("outputs", {}).get(output, {}).get("expression", {})
+                if "references" not in out:
+                    unresolved.add(ref)
+                    continue
+                sub = self._follow([*scope, child], out["references"], depth + 1, ref_keys)
+            elif head in ("local", "each", "count", "path", "terraform", "self"):
+                if head == "local":
+                    unresolved.add(ref)
+                continue
+            else:
+                addr = ".".join(parts[:3] if head == "data" else parts[:2])
+                addr = _strip_indexes(addr)
+                prefix = ".".join(f"module.{p}" for p in scope)
+                full = f"{prefix}.{addr}" if prefix else addr
+                instances = self.instances_of(full)
+                narrowed = [r for r in instances if r.index is not None and str(r.index) in ref_keys]
+                chosen = narrowed or instances
+                if chosen:
+                    resources.update(r.address for r in chosen)
+                else:
+                    unresolved.add(full)
+                continue
+            resources.update(sub.resources)
+            root_vars.update(sub.root_variables)
+            unresolved.update(sub.unresolved)
+        return Reference(tuple(sorted(resources)), tuple(sorted(root_vars)), tuple(sorted(unresolved)))
+
+
+# ---------------------------------------------------------------- loading
+def load(path: Path) -> Plan:
+    """Load and validate a plan JSON file; every problem is one line naming the file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PlanError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise PlanError(f"{path}: is a directory, not a plan JSON file") from None
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse(raw, str(path), path)
+
+
+def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
+    if not raw.strip():
+        raise PlanError(f"{name}: empty file, expected the output of `terraform show -json PLANFILE`")
+    if raw[:2] == b"PK":
+        raise PlanError(f"{name}: this is a binary plan file; convert it with `terraform show -json {name}`")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"{name}: not UTF-8 text (byte {exc.start}); expected plan JSON") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "malformed JSON"
+        raise PlanError(f"{name}: {what} at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
+    return from_dict(data, name, path)
+
+
+def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan:
+    if not isinstance(data, dict):
+        raise PlanError(f"{name}: top level is a JSON {type(data).__name__}, expected an object")
+    version = data.get("format_version")
+    if version is None:
+        raise PlanError(f"{name}: no format_version; not the output of `terraform show -json`")
+    if not isinstance(version, str) or not re.fullmatch(r"\d+\.\d+", version):
+        raise PlanError(f"{name}: format_version {version!r} is not of the form MAJOR.MINOR")
+    if version.split(".")[0] != SUPPORTED_MAJOR:
+        raise PlanError(f"{name}: format_version {version} is not supported (tapguard reads 1.x)")
+    if "resource_changes" not in data and "planned_values" not in data:
+        kind = "a state file (`terraform show -json` without a plan)" if "values" in data else "not a plan"
+        raise PlanError(f"{name}: {kind}; expected resource_changes and planned_values")
+    if data.get("errored") is True:
+        raise PlanError(f"{name}: the plan errored in terraform; fix the plan before checking it")
+    changes = data.get("resource_changes", [])
+    if not isinstance(changes, list):
+        raise PlanError(f"{name}: resource_changes is a {type(changes).__name__}, expected a list")
+    if "configuration" in data and not isinstance(data["configuration"], dict):
+        raise PlanError(f"{name}: configuration is not an object")
+    resources: list[Resource] = []
+    by_address: dict[str, Resource] = {}
+    plan = Plan(path=path, data=data, resources=resources, by_address=by_address)
+    for i, change in enumerate(changes):
+        if not isinstance(change, dict) or "address" not in change or "type" not in change:
+            raise PlanError(f"{name}: resource_changes[{i}] has no address/type")
+        body = change.get("change")
+        if not isinstance(body, dict) or "actions" not in body:
+            raise PlanError(f"{name}: resource_changes[{i}] ({change['address']}) has no change.actions")
+        after = body.get("after")
+        if after is not None and not isinstance(after, dict):
+            raise PlanError(f"{name}: {change['address']} change.after is not an object")
+        resource = Resource(
+            address=change["address"],
+            module=change.get("module_address", ""),
+            mode=change.get("mode", "managed"),
+            type=change["type"],
+            name=change.get("name", ""),
+            index=change.get("index"),
+            actions=tuple(body["actions"]),
+            after=after or {},
+            after_unknown=body.get("after_unknown") or {},
+            after_sensitive=body.get("after_sensitive") or {},
+            plan=plan,
+        )
+        resources.append(resource)
+        by_address[resource.address] = resource
+    _attach_config(plan)
+    return plan
+
+
+def _attach_config(plan: Plan) -> None:
+    index: dict[str, dict[str, Any]] = {}
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for res in node.get("resources", []):
+            addr = res.get("address", "")
+            index[f"{prefix}.{addr}" if prefix else addr] = res.get("expressions", {})
+        for call, body in node.get("module_calls", {}).items():
+            walk(body.get("module", {}), f"{prefix}.module.{call}" if prefix else f"module.{call}")
+
+    walk(plan.data.get("configuration", {}).get("root_module", {}), "")
+    for r in plan.resources:
+        r.config = index.get(r.config_address, {})
+
+
+# ---------------------------------------------------------------- redaction
+def redact(value: Any, sensitive: Any) -> Any:
+    """Replace every value marked sensitive (a bool or a mirror structure) with REDACTED."""
+    if sensitive is True:
+        return REDACTED if value is not None else None
+    if isinstance(value, dict) and isinstance(sensitive, dict):
+        return {k: redact(v, sensitive.get(k)) for k, v in value.items()}
+    if isinstance(value, list) and isinstance(sensitive, list):
+        return [redact(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(value)]
+    return value
+
+
+def _sensitive_leaves(value: Any, sensitive: Any) -> Iterator[str]:
+    if sensitive is True:
+        yield from _strings(value)
+    elif isinstance(value, dict) and isinstance(sensitive, dict):
+        for k, v in value.items():
+            yield from _sensitive_leaves(v, sensitive.get(k))
+    elif isinstance(value, list) and isinstance(sensitive, list):
+        for i, v in enumerate(value):
+            yield from _sensitive_leaves(v, sensitive[i] if i < len(sensitive) else None)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            return
+        if isinstance(inner, dict | list):
+            yield from _strings(inner)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def redact_plan_json(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """A copy of a whole plan document with every sensitive value replaced.
+
+    Returns the copy and the set of secret strings it removed, so callers can scrub
+    any other text (logs) too. Values marked sensitive anywhere are also scrubbed
+    wherever else they appear verbatim (e.g. inside a JSON string attribute).
+    """
+    out = copy.deepcopy(data)
+    secrets: set[str] = set()
+
+    def mark(node: dict[str, Any], value_key: str, sensitive_key: str) -> None:
+        if value_key in node and sensitive_key in node:
+            secrets.update(_sensitive_leaves(node[value_key], node[sensitive_key]))
+            node[value_key] = redact(node[value_key], node[sensitive_key])
+
+    for change in out.get("resource_changes", []) or []:
+        body = change.get("change", {})
+        mark(body, "before", "before_sensitive")
+        mark(body, "after", "after_sensitive")
+
+    def walk_module(module: dict[str, Any]) -> None:
+        for res in module.get("resources", []) or []:
+            mark(res, "values", "sensitive_values")
+        for child in module.get("child_modules", []) or []:
+            walk_module(child)
+
+    for key in ("planned_values", "prior_state"):
+        section = out.get(key) or {}
+        values = section.get("values", section) if key == "prior_state" else section
+        walk_module(values.get("root_module", {}) if isinstance(values, dict) else {})
+        for output in (values.get("outputs", {}) if isinstance(values, dict) else {}).values():
+            if output.get("sensitive"):
+                secrets.update(_strings(output.get("value")))
+                output["value"] = REDACTED
+    for change in (out.get("output_changes") or {}).values():
+        for side in ("before", "after"):
+            flag = change.get(f"{side}_sensitive")
+            if flag:
+                secrets.update(_strings(change.get(side)))
+                change[side] = redact(change.get(side), flag)
+    root_vars = out.get("configuration", {}).get("root_module", {}).get("variables", {})
+    for name, var in (out.get("variables") or {}).items():
+        if root_vars.get(name, {}).get("sensitive"):
+            secrets.update(_strings(var.get("value")))
+            var["value"] = REDACTED
+    secrets = {s for s in secrets if len(s) >= 6 and s != REDACTED}
+    if secrets:
+        out = json.loads(scrub(json.dumps(out), secrets))
+    return out, secrets
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Remove each secret from text, also in its JSON-escaped form. Longest first."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, REDACTED)
+    return text
+
+
+# ---------------------------------------------------------------- helpers
+def _dig(node: Any, path: str, default: Any) -> Any:
+    for part in path.split(".") if path else []:
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                return default
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            if part not in node:
+                return default
+            node = node[part]
+        else:
+            return default
+    return node
+
+
+def _strip_indexes(address: str) -> str:
+    return _INDEX.sub("", address)
+
+
+def _index_keys(ref: str) -> list[str]:
+    return [m.strip('"') for m in _INDEX.findall(ref)]
+
+
+def _module_parts(module: str) -> list[str]:
+    parts = _strip_indexes(module).split(".") if module else []
+    return [parts[i + 1] for i in range(0, len(parts) - 1, 2) if parts[i] == "module"]
+
+
+def _most_specific(refs: list[str]) -> list[str]:
+    """Drop references that are a prefix of a more specific one in the same list."""
+    return [r for r in refs if not any(o != r and (o.startswith(r + ".") or o.startswith(r + "[")) for o in refs)]
+
+
+def walk(plan: Plan, predicate: Callable[[Resource], bool]) -> list[Resource]:
+    return [r for r in plan.resources if predicate(r)]

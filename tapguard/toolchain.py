@@ -1,0 +1,242 @@
+"""Find terraform or tofu and a provider source, and write tapguard's own CLI config.
+
+The user's ~/.terraformrc is never read or written: every command tapguard runs gets
+TF_CLI_CONFIG_FILE pointing at a file under the project's .tapguard/ directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tapguard.errors import TapguardError
+
+BINARY_ENV = "TAPGUARD_TERRAFORM"
+MIRROR_ENV = "TAPGUARD_PROVIDER_MIRROR"
+REGISTRY_ENV = "TAPGUARD_REGISTRY"  # "auto" (default), "on" or "off"
+
+# Where provider mirrors usually live (Terraform's implied local mirror directories
+# and the one these machines ship in /opt).
+MIRROR_CANDIDATES = (
+    "/opt/tf-plugins",
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+)
+_PROVIDER_DIR = re.compile(r"^terraform-provider-(?P<name>[a-z0-9-]+)_v?(?P<version>[0-9][^_]*)")
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A terraform or tofu executable and what it says of itself."""
+
+    path: Path
+    flavour: str  # "terraform" or "tofu"
+    version: str
+
+    @property
+    def registry_host(self) -> str:
+        return "registry.opentofu.org" if self.flavour == "tofu" else "registry.terraform.io"
+
+
+@dataclass(frozen=True)
+class MirrorProvider:
+    host: str
+    namespace: str
+    name: str
+    version: str
+    platform: str
+
+    @property
+    def source(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass
+class ProviderSource:
+    """Where providers come from: a filesystem mirror, the public registry, or both."""
+
+    mirror: Path | None
+    providers: list[MirrorProvider] = field(default_factory=list)
+    registry_reachable: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.mirror:
+            listed = ", ".join(f"{p.source} {p.version}" for p in self.providers)
+            parts.append(f"filesystem mirror {self.mirror} ({listed})")
+        if self.registry_reachable:
+            parts.append("public registry")
+        return " + ".join(parts) or "none"
+
+
+@dataclass
+class Toolchain:
+    binary: Binary
+    source: ProviderSource
+    cli_config: Path
+
+    def env(self) -> dict[str, str]:
+        """Environment for every terraform/tofu invocation."""
+        return {
+            "TF_CLI_CONFIG_FILE": str(self.cli_config),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",
+        }
+
+    def provider_version(self, source: str = "hashicorp/aws") -> str | None:
+        versions = sorted({p.version for p in self.source.providers if p.source == source})
+        return versions[-1] if versions else None
+
+
+def find_binary() -> Binary:
+    """terraform or tofu: $TAPGUARD_TERRAFORM if set, else terraform, else tofu on PATH."""
+    override = os.environ.get(BINARY_ENV)
+    if override:
+        located = shutil.which(override) or (override if Path(override).is_file() else None)
+        if not located:
+            raise TapguardError(f"{BINARY_ENV}={override} is not an executable; point it at terraform or tofu")
+        return _describe_binary(Path(located))
+    for name in ("terraform", "tofu"):
+        located = shutil.which(name)
+        if located:
+            return _describe_binary(Path(located))
+    raise TapguardError(
+        "neither terraform nor tofu is on PATH; install Terraform >= 1.11 or OpenTofu >= 1.11, "
+        f"or set {BINARY_ENV} to its path"
+    )
+
+
+def _describe_binary(path: Path) -> Binary:
+    try:
+        out = subprocess.run(
+            [str(path), "version", "-json"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except OSError as exc:
+        raise TapguardError(f"cannot run {path}: {exc.strerror}") from exc
+    try:
+        version = str(json.loads(out.stdout)["terraform_version"])
+    except (ValueError, KeyError):
+        raise TapguardError(f"{path} did not report a version; is it terraform or tofu?") from None
+    flavour = "tofu" if "tofu" in path.name or "OpenTofu" in out.stdout else "terraform"
+    major, minor = (int(x) for x in version.split(".")[:2])
+    if (major, minor) < (1, 11):
+        raise TapguardError(
+            f"{path} is {flavour} {version}; the stacks need >= 1.11 (ephemeral resources, write-only attributes)"
+        )
+    return Binary(path=path, flavour=flavour, version=version)
+
+
+def scan_mirror(root: Path) -> list[MirrorProvider]:
+    """Providers laid out as HOST/NAMESPACE/NAME/VERSION/PLATFORM/terraform-provider-NAME_*."""
+    found: list[MirrorProvider] = []
+    if not root.is_dir():
+        return found
+    for exe in root.glob("*/*/*/*/*/terraform-provider-*"):
+        match = _PROVIDER_DIR.match(exe.name)
+        if not match:
+            continue
+        platform_dir = exe.parent
+        version_dir = platform_dir.parent
+        name_dir = version_dir.parent
+        found.append(
+            MirrorProvider(
+                host=name_dir.parent.parent.name,
+                namespace=name_dir.parent.name,
+                name=name_dir.name,
+                version=version_dir.name,
+                platform=platform_dir.name,
+            )
+        )
+    return sorted(set(found), key=lambda p: (p.source, p.version))
+
+
+def registry_reachable(host: str = "registry.terraform.io", timeout: float = 2.0) -> bool:
+    mode = os.environ.get(REGISTRY_ENV, "auto").lower()
+    if mode in ("on", "off"):
+        return mode == "on"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def find_provider_source(binary: Binary) -> ProviderSource:
+    override = os.environ.get(MIRROR_ENV)
+    candidates = [override] if override else list(MIRROR_CANDIDATES)
+    for candidate in candidates:
+        root = Path(candidate).expanduser()
+        providers = scan_mirror(root)
+        if providers:
+            return ProviderSource(mirror=root, providers=providers, registry_reachable=registry_reachable())
+        if override:
+            raise TapguardError(
+                f"{MIRROR_ENV}={override} holds no providers (expected HOST/NAMESPACE/NAME/VERSION/PLATFORM/)"
+            )
+    if registry_reachable(binary.registry_host):
+        return ProviderSource(mirror=None, registry_reachable=True)
+    raise TapguardError(
+        f"no provider source: {binary.registry_host} is unreachable and no filesystem mirror was found in "
+        f"{', '.join(MIRROR_CANDIDATES)}; set {MIRROR_ENV} to a mirror holding hashicorp/aws 5.100.0"
+    )
+
+
+def write_cli_config(state_dir: Path, binary: Binary, source: ProviderSource) -> Path:
+    """A CLI config of tapguard's own: mirror first for what it holds, registry for the rest."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    cache = state_dir / "plugin-cache"
+    cache.mkdir(exist_ok=True)
+    lines = [f'plugin_cache_dir = "{cache}"', "provider_installation {"]
+    if source.mirror:
+        mirror = source.mirror
+        if binary.flavour == "tofu":
+            mirror = _tofu_view(state_dir, source)
+        includes = sorted({f"{binary.registry_host}/{p.source}" for p in source.providers})
+        lines += [
+            "  filesystem_mirror {",
+            f'    path    = "{mirror}"',
+            f"    include = {json.dumps(includes)}",
+            "  }",
+        ]
+        if source.registry_reachable:
+            lines += ["  direct {", f"    exclude = {json.dumps(includes)}", "  }"]
+    else:
+        lines += ["  direct {}"]
+    lines.append("}")
+    path = state_dir / f"{binary.flavour}.rc"
+    _write_atomic(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _tofu_view(state_dir: Path, source: ProviderSource) -> Path:
+    """tofu resolves hashicorp/aws at registry.opentofu.org: link the mirror's providers there."""
+    assert source.mirror is not None
+    view = state_dir / "tofu-mirror" / "registry.opentofu.org"
+    for p in source.providers:
+        target = source.mirror / p.host / p.namespace / p.name
+        link = view / p.namespace / p.name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            link.symlink_to(target, target_is_directory=True)
+    return view.parent
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def discover(state_dir: Path) -> Toolchain:
+    binary = find_binary()
+    source = find_provider_source(binary)
+    return Toolchain(binary=binary, source=source, cli_config=write_cli_config(state_dir, binary, source))
