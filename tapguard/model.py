@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ class Resource:
     after_unknown: dict[str, Any]
     after_sensitive: Any
     config: dict[str, Any] = field(default_factory=dict)  # configuration expressions
+    for_each_refs: list[str] = field(default_factory=list)  # references of for_each/count
     plan: Plan | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -141,9 +142,11 @@ class Plan:
         if not isinstance(expr, dict):
             return Reference(resources=())
         refs = expr.get("references", [])
-        return self._follow(_module_parts(_strip_indexes(resource.module)), refs, depth=0)
+        return self._follow(_module_parts(_strip_indexes(resource.module)), refs, 0, (), resource.for_each_refs)
 
-    def _follow(self, scope: list[str], refs: list[str], depth: int, keys: tuple[str, ...] = ()) -> Reference:
+    def _follow(
+        self, scope: list[str], refs: list[str], depth: int, keys: tuple[str, ...] = (), each: list[str] | None = None
+    ) -> Reference:
         resources: set[str] = set()
         root_vars: set[str] = set()
         unresolved: set[str] = set()
@@ -162,8 +165,7 @@ class Plan:
                 parent = self.module_config(".".join(f"module.{p}" for p in parent_scope))
                 arg = parent.get("module_calls", {}).get(call, {}).get("expressions", {}).get(name)
                 if not isinstance(arg, dict) or "references" not in arg:
-                    unresolved.add(ref)
-                    continue
+                    continue  # a constant or the default: nothing to follow
                 sub = self._follow(parent_scope, arg["references"], depth + 1, ref_keys)
             elif head == "module":
                 child = _strip_indexes(parts[1])
@@ -176,6 +178,8 @@ class Plan:
                     unresolved.add(ref)
                     continue
                 sub = self._follow([*scope, child], out["references"], depth + 1, ref_keys)
+            elif head == "each" and each:
+                sub = self._follow(scope, each, depth + 1, ref_keys)
             elif head in ("local", "each", "count", "path", "terraform", "self"):
                 if head == "local":
                     unresolved.add(ref)
@@ -227,7 +231,7 @@ def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
     except json.JSONDecodeError as exc:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "malformed JSON"
         raise PlanError(f"{name}: {what} at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
-    return from_dict(data, name, path)
+    return from_dict(redact_plan_json(data)[0] if isinstance(data, dict) else data, name, path)
 
 
 def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan:
@@ -277,8 +281,39 @@ def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan
         )
         resources.append(resource)
         by_address[resource.address] = resource
+    _add_read_data_sources(plan)
     _attach_config(plan)
     return plan
+
+
+def _add_read_data_sources(plan: Plan) -> None:
+    """Data sources read during planning are only in prior_state: add them as mode "data"."""
+
+    def walk(module: dict[str, Any]) -> None:
+        for res in module.get("resources", []) or []:
+            if res.get("mode") != "data" or res.get("address") in plan.by_address:
+                continue
+            resource = Resource(
+                address=res["address"],
+                module=module.get("address", ""),
+                mode="data",
+                type=res.get("type", ""),
+                name=res.get("name", ""),
+                index=res.get("index"),
+                actions=("read",),
+                after=res.get("values") or {},
+                after_unknown={},
+                after_sensitive=res.get("sensitive_values") or {},
+                plan=plan,
+            )
+            plan.resources.append(resource)
+            plan.by_address[resource.address] = resource
+        for child in module.get("child_modules", []) or []:
+            walk(child)
+
+    prior = plan.data.get("prior_state") or {}
+    if isinstance(prior, dict):
+        walk((prior.get("values") or {}).get("root_module") or {})
 
 
 def _attach_config(plan: Plan) -> None:
@@ -287,13 +322,16 @@ def _attach_config(plan: Plan) -> None:
     def walk(node: dict[str, Any], prefix: str) -> None:
         for res in node.get("resources", []):
             addr = res.get("address", "")
-            index[f"{prefix}.{addr}" if prefix else addr] = res.get("expressions", {})
+            index[f"{prefix}.{addr}" if prefix else addr] = res
         for call, body in node.get("module_calls", {}).items():
             walk(body.get("module", {}), f"{prefix}.module.{call}" if prefix else f"module.{call}")
 
     walk(plan.data.get("configuration", {}).get("root_module", {}), "")
     for r in plan.resources:
-        r.config = index.get(r.config_address, {})
+        entry = index.get(r.config_address, {})
+        r.config = entry.get("expressions", {})
+        iterate = entry.get("for_each_expression") or entry.get("count_expression") or {}
+        r.for_each_refs = list(iterate.get("references", []))
 
 
 # ---------------------------------------------------------------- redaction
@@ -431,5 +469,3 @@ def _most_specific(refs: list[str]) -> list[str]:
     return [r for r in refs if not any(o != r and (o.startswith(r + ".") or o.startswith(r + "[")) for o in refs)]
 
 
-def walk(plan: Plan, predicate: Callable[[Resource], bool]) -> list[Resource]:
-    return [r for r in plan.resources if predicate(r)]

@@ -169,8 +169,9 @@ module "ecs" {
       image          = var.container_images.api
       container_port = 8080
       desired_count  = 3
-      environment    = { INGEST_STREAM = module.kinesis.stream_names["ingest"], SESSION_REDIS_HOST = module.redis.primary_endpoint }
-      secrets        = { SESSION_REDIS_AUTH = module.redis.auth_secret_arn }
+      environment    = { INGEST_STREAM = module.kinesis.stream_names["ingest"] }
+      settings       = { SESSION_REDIS_HOST = module.redis.primary_endpoint }
+      secrets        = { SESSION_REDIS_AUTH = module.redis.auth_secret_name }
     }
     processor = {
       image         = var.container_images.processor
@@ -180,8 +181,9 @@ module "ecs" {
     settler = {
       image         = var.container_images.settler
       desired_count = 3
-      environment   = { INPUT_STREAM = module.kinesis.stream_names["enriched"], OUTPUT_STREAM = module.kinesis.stream_names["settled"], DB_HOST = module.aurora.writer_endpoint }
-      secrets       = { DB_SECRET = module.aurora.master_user_secret_arn }
+      # IAM database authentication: the settler holds no database password at all.
+      environment = { INPUT_STREAM = module.kinesis.stream_names["enriched"], OUTPUT_STREAM = module.kinesis.stream_names["settled"], DB_USER = "settler" }
+      settings    = { DB_HOST = module.aurora.writer_endpoint }
     }
   }
   task_policies       = { for k, d in data.aws_iam_policy_document.stage : k => d.json }

@@ -121,13 +121,13 @@ module "ecs" {
       image          = "public.ecr.aws/docker/library/nginx:1.27-alpine"
       container_port = 8080
       desired_count  = 3
-      environment = {
+      settings = {
         DB_HOST    = module.aurora.writer_endpoint
         REDIS_HOST = module.redis.primary_endpoint
       }
       secrets = {
-        DB_SECRET    = module.secrets.secret_arns["aurora_master"]
-        REDIS_SECRET = module.secrets.secret_arns["redis_auth"]
+        DB_CREDENTIALS = var.existing_secrets.aurora_master
+        REDIS_AUTH     = var.existing_secrets.redis_auth
       }
     }
   }

@@ -1,8 +1,33 @@
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 locals {
-  region  = data.aws_region.current.name
-  exposed = { for k, v in var.services : k => v if v.container_port != null }
+  region    = data.aws_region.current.name
+  account   = data.aws_caller_identity.current.account_id
+  partition = data.aws_partition.current.partition
+  exposed   = { for k, v in var.services : k => v if v.container_port != null }
+
+  # Container definitions must be known at plan time so their security settings can
+  # be proven before apply: values only known after apply (endpoints) travel through
+  # SSM parameters, secrets are referenced by name (a partial ARN ECS resolves).
+  settings = merge([for svc, v in var.services : { for k, val in v.settings : "${svc}/${k}" => { service = svc, key = k, value = val } }]...)
+  secret_arn = {
+    for svc, v in var.services : svc => {
+      for k, name in v.secrets : k => "arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:${name}"
+    }
+  }
+}
+
+resource "aws_ssm_parameter" "settings" {
+  for_each = local.settings
+
+  name        = "/${var.purpose}/${var.name_suffix}/${each.key}"
+  description = "Setting ${each.value.key} of service ${each.value.service} (not secret)"
+  type        = "String"
+  value       = each.value.value
+
+  tags = var.tags
 }
 
 resource "aws_ecs_cluster" "this" {
@@ -64,12 +89,17 @@ resource "aws_iam_role_policy_attachment" "execution" {
 }
 
 data "aws_iam_policy_document" "execution_secrets" {
-  for_each = { for k, v in var.services : k => v if length(v.secrets) > 0 }
+  for_each = var.services
 
   statement {
     sid       = "ReadOnlyTheInjectedSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = distinct([for s in values(each.value.secrets) : split(":", s)[6] == "secret" ? join(":", slice(split(":", s), 0, 7)) : s])
+    resources = [for name in values(each.value.secrets) : "arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:${name}-??????"]
+  }
+  statement {
+    sid       = "ReadOnlyTheServiceSettings"
+    actions   = ["ssm:GetParameters"]
+    resources = ["arn:${local.partition}:ssm:${local.region}:${local.account}:parameter/${var.purpose}/${var.name_suffix}/${each.key}/*"]
   }
   statement {
     sid       = "DecryptThem"
@@ -129,8 +159,11 @@ resource "aws_ecs_task_definition" "this" {
     user                   = "1000:1000"
     portMappings           = each.value.container_port == null ? [] : [{ containerPort = each.value.container_port, protocol = "tcp" }]
     environment            = [for k, v in each.value.environment : { name = k, value = v }]
-    secrets                = [for k, v in each.value.secrets : { name = k, valueFrom = v }]
-    mountPoints            = [{ sourceVolume = "shared", containerPath = "/mnt/shared", readOnly = false }]
+    secrets = concat(
+      [for k, v in local.secret_arn[each.key] : { name = k, valueFrom = v }],
+      [for k in keys(each.value.settings) : { name = k, valueFrom = "arn:${local.partition}:ssm:${local.region}:${local.account}:parameter/${var.purpose}/${var.name_suffix}/${each.key}/${k}" }],
+    )
+    mountPoints = [{ sourceVolume = "shared", containerPath = "/mnt/shared", readOnly = false }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -156,6 +189,8 @@ resource "aws_ecs_task_definition" "this" {
   }
 
   tags = var.tags
+
+  depends_on = [aws_ssm_parameter.settings]
 }
 
 # ---------------------------------------------------------------- network: internal NLB for the API's VPC link

@@ -68,8 +68,9 @@ variable "deregistration_delay_seconds" {
 variable "services" {
   description = <<-EOT
     Fargate services (map key = service name). container_port null = a worker
-    with no load balancer. secrets maps environment names to Secrets Manager ARNs
-    (optionally ARN:json-key::).
+    with no load balancer. environment: plain values known at plan time.
+    settings: values known only after apply (endpoints), delivered through SSM
+    parameters. secrets: environment name -> Secrets Manager secret NAME.
   EOT
   type = map(object({
     image                        = string
@@ -81,12 +82,18 @@ variable "services" {
     health_check_path            = optional(string, "/healthz")
     requests_per_task_per_minute = optional(number, 15000)
     environment                  = optional(map(string), {})
+    settings                     = optional(map(string), {})
     secrets                      = optional(map(string), {})
   }))
 
   validation {
     condition     = alltrue([for v in values(var.services) : v.desired_count >= 2 && v.max_count >= v.desired_count])
     error_message = "Every service needs desired_count >= 2 (one task per AZ failure) and max_count >= desired_count."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.services) : alltrue([for s in values(v.secrets) : !startswith(s, "arn:")])])
+    error_message = "services[*].secrets take secret names, not ARNs (container definitions must be known at plan time)."
   }
 
   validation {

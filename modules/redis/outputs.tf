@@ -18,7 +18,12 @@ output "security_group_id" {
   value       = aws_security_group.this.id
 }
 
+output "auth_secret_name" {
+  description = "Name of the secret holding the AUTH token (known at plan time)."
+  value       = var.auth_secret_arn != null ? data.aws_secretsmanager_secret_version.auth[0].secret_id : "secret-redisauth-${var.name_suffix}"
+}
+
 output "auth_secret_arn" {
   description = "ARN of the secret holding the AUTH token (existing or created)."
-  value       = local.auth_secret_arn
+  value       = var.auth_secret_arn != null ? var.auth_secret_arn : aws_secretsmanager_secret.auth[0].arn
 }

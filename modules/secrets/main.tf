@@ -230,8 +230,14 @@ resource "aws_lambda_permission" "redis_rotator" {
 }
 
 # ---------------------------------------------------------------- rotation schedule (PCI DSS 8.6.3)
+# for_each is spelled out (no local) so the plan's configuration references lead from
+# each rotation back to the secrets it covers (tapguard follows them).
 resource "aws_secretsmanager_secret_rotation" "this" {
-  for_each = { for k, v in local.rotated : k => v if v.kind != null }
+  for_each = merge(
+    { for k, v in var.existing_secrets : k => { arn = data.aws_secretsmanager_secret.existing[k].arn, kind = v.rotation } if v.rotation != null },
+    { for k, v in var.created_secrets : k => { arn = aws_secretsmanager_secret.created[k].arn, kind = v.rotation } if v.rotation != null },
+    var.other_rotated_secrets,
+  )
 
   secret_id           = each.value.arn
   rotation_lambda_arn = each.value.kind == "rds-postgresql" ? aws_serverlessapplicationrepository_cloudformation_stack.postgres_rotator[0].outputs["RotationLambdaARN"] : aws_lambda_function.redis_rotator[0].arn
