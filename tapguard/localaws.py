@@ -154,7 +154,11 @@ class LocalAWS:
     def seed(self, environments: Iterable[Environment]) -> None:
         """Create each environment's EXISTING secrets with realistic random JSON values."""
         for env in environments:
+            if not env.existing_secrets:
+                continue
             region = env.region or "us-east-1"
+            # The organization's secrets are encrypted with its own customer-managed key.
+            key = self.client("kms", region).create_key(Description="organization secrets key (seeded by tapguard localaws)")
             client = self.client("secretsmanager", region)
             for purpose, name in env.existing_secrets.items():
                 if name in self.seeded:
@@ -164,6 +168,7 @@ class LocalAWS:
                     Name=name,
                     Description=f"pre-existing {purpose} credentials (seeded by tapguard localaws)",
                     SecretString=json.dumps(value),
+                    KmsKeyId=key["KeyMetadata"]["Arn"],
                 )
                 self.seeded[name] = value
 

@@ -67,14 +67,15 @@ class Resource:
         return _dig(self.after, path, default)
 
     def is_unknown(self, path: str) -> bool:
-        return bool(_dig(self.after_unknown, path, False))
+        """True only when the value itself is unknown (a list/dict marker means parts are)."""
+        return _dig(self.after_unknown, path, False) is True
 
     def is_sensitive(self, path: str) -> bool:
-        return bool(_dig(self.after_sensitive, path, False))
+        return _dig(self.after_sensitive, path, False) is True
 
     def has(self, path: str) -> bool:
-        """Set to something: a known non-null value, an unknown, or a sensitive value."""
-        return self.get(path) is not None or self.is_unknown(path) or self.is_sensitive(path)
+        """Set to something: a known non-null value (possibly redacted) or a value unknown until apply."""
+        return self.get(path) is not None or self.is_unknown(path)
 
     def redacted(self) -> dict[str, Any]:
         return redact(self.after, self.after_sensitive)
@@ -138,11 +139,19 @@ class Plan:
         return dict(node)
 
     def resolve(self, resource: Resource, attribute: str) -> Reference:
-        expr = resource.config.get(attribute)
+        expr = _dig(resource.config, attribute, None)
         if not isinstance(expr, dict):
             return Reference(resources=())
-        refs = expr.get("references", [])
-        return self._follow(_module_parts(_strip_indexes(resource.module)), refs, 0, (), resource.for_each_refs)
+        refs = list(expr.get("references", []))
+        scope = _module_parts(_strip_indexes(resource.module))
+        found = self._follow(scope, refs, 0, (), resource.for_each_refs)
+        # X[each.key] / X[count.index] in the same module: the instance with this resource's own key
+        if resource.index is not None and ("each.key" in refs or "count.index" in refs):
+            same = tuple(a for a in found.resources if self.by_address[a].index == resource.index
+                         and _module_parts(_strip_indexes(self.by_address[a].module)) == scope)
+            if same:
+                return Reference(same, found.root_variables, found.unresolved)
+        return found
 
     def _follow(
         self, scope: list[str], refs: list[str], depth: int, keys: tuple[str, ...] = (), each: list[str] | None = None
@@ -178,7 +187,7 @@ class Plan:
                     unresolved.add(ref)
                     continue
                 sub = self._follow([*scope, child], out["references"], depth + 1, ref_keys)
-            elif head == "each" and each:
+            elif head == "each" and each and len(parts) > 1 and parts[1] == "value":
                 sub = self._follow(scope, each, depth + 1, ref_keys)
             elif head in ("local", "each", "count", "path", "terraform", "self"):
                 if head == "local":
@@ -358,14 +367,10 @@ def _sensitive_leaves(value: Any, sensitive: Any) -> Iterator[str]:
 
 
 def _strings(value: Any) -> Iterator[str]:
+    # Terraform propagates sensitivity: anything derived from a secret is itself marked,
+    # so whole leaf strings are what needs scrubbing (decoding them would over-redact).
     if isinstance(value, str):
         yield value
-        try:
-            inner = json.loads(value)
-        except ValueError:
-            return
-        if isinstance(inner, dict | list):
-            yield from _strings(inner)
     elif isinstance(value, dict):
         for v in value.values():
             yield from _strings(v)
@@ -419,7 +424,7 @@ def redact_plan_json(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
         if root_vars.get(name, {}).get("sensitive"):
             secrets.update(_strings(var.get("value")))
             var["value"] = REDACTED
-    secrets = {s for s in secrets if len(s) >= 6 and s != REDACTED}
+    secrets = {s for s in secrets if len(s) >= 8 and s != REDACTED}
     if secrets:
         out = json.loads(scrub(json.dumps(out), secrets))
     return out, secrets

@@ -30,7 +30,7 @@ from tapguard.toolchain import Toolchain
 
 _SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]+)"', re.MULTILINE)
 _HASHED_SUFFIXES = (".tf", ".tfvars", ".hcl", ".zip", ".py", ".json", ".tftpl")
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 _INIT_LOCK = threading.Lock()
 
 

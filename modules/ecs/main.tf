@@ -91,10 +91,13 @@ resource "aws_iam_role_policy_attachment" "execution" {
 data "aws_iam_policy_document" "execution_secrets" {
   for_each = var.services
 
-  statement {
-    sid       = "ReadOnlyTheInjectedSecrets"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [for name in values(each.value.secrets) : "arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:${name}-??????"]
+  dynamic "statement" {
+    for_each = length(each.value.secrets) > 0 ? [1] : []
+    content {
+      sid       = "ReadOnlyTheInjectedSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [for name in values(each.value.secrets) : "arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:${name}-??????"]
+    }
   }
   statement {
     sid       = "ReadOnlyTheServiceSettings"

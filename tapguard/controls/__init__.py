@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -227,6 +228,18 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+def containers(td: Resource) -> list[dict[str, Any]] | None:
+    """The container definitions of a task definition, or None when unknown or unreadable."""
+    raw = td.get("container_definitions")
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return None
+    return [c for c in parsed if isinstance(c, dict)] if isinstance(parsed, list) else None
 
 
 def require_known(ctx: Context, r: Resource, attribute: str) -> Finding | None:
