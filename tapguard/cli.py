@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +33,10 @@ def aws_session(mode: str, envs: Sequence[project.Environment]) -> Iterator[tupl
         yield {}, []
 
 
-def plan_environments(args: argparse.Namespace, envs: list[project.Environment]) -> list[PlanResult]:
+def plan_environments(args: argparse.Namespace, envs: list[project.Environment]) -> tuple[list[PlanResult], list[str]]:
+    """Plan each environment; returns the results and the seeded secret values (for leak guards)."""
+    if not envs:
+        return [], []
     root = project.find_root()
     state = project.state_dir(root)
     tools = toolchain.discover(state)
@@ -43,7 +46,7 @@ def plan_environments(args: argparse.Namespace, envs: list[project.Environment])
         with console.status(f"planning {', '.join(e.name for e in envs)} with {tools.binary.flavour} {tools.binary.version}"):
             with ThreadPoolExecutor(max_workers=min(2, len(envs))) as pool:
                 results = list(pool.map(runner.plan, envs))
-    return results
+    return results, secrets
 
 
 def add_aws_flags(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +74,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     root = project.find_root()
     envs = project.select(root, args.environments)
-    results = plan_environments(args, envs)
+    results, _ = plan_environments(args, envs)
     if args.json:
         print(json.dumps([{"environment": r.environment, "plan_json": str(r.json_path), "seconds": round(r.seconds, 2), "cached": r.cached, **r.summary} for r in results], indent=2))
         return 0
@@ -88,6 +91,70 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for r in results:
             (out / f"{r.environment}.plan.json").write_bytes(r.json_path.read_bytes())
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from tapguard import audit
+    from tapguard.check import parse_plan_json_args
+    from tapguard.controls import FAIL
+
+    root = project.find_root()
+    given = parse_plan_json_args(args.plan_json)
+    names = list(args.environments) or ([] if given else [e.name for e in project.environments(root)])
+    to_plan = [e for e in project.select(root, [n for n in names if n not in given])] if [n for n in names if n not in given] else []
+    planned, secrets = plan_environments(args, to_plan)
+    plans = audit.plans_from_args(args.plan_json, planned)
+    waiver_file = args.waivers or (root / "waivers.yaml")
+    if args.waivers and not args.waivers.is_file():
+        raise TapguardError(f"--waivers {args.waivers}: no such file")
+    envs = project.environments(root) + to_plan
+    with console.status("evaluating controls" + ("" if args.no_checkov else " and running checkov")):
+        run = audit.run_check(root, envs, plans, waiver_file, use_checkov=not args.no_checkov)
+    if args.drills:
+        from tapguard.evidence.write import load_drills
+
+        run.drills = load_drills(args.drills)
+    bundle = audit.write(run, root, args.out or root / "evidence", secrets)
+    out = Console(width=max(Console().width, 120))
+    table = Table(title="PCI DSS v4.0.1 controls by requirement")
+    table.add_column("requirement")
+    table.add_column("control")
+    for env in run.environments:
+        table.add_column(env.name)
+    style = {"pass": "green", "fail": "bold red", "waived": "yellow", "not_applicable": "dim"}
+    for control in run.catalogue.values():
+        cells = [f"[{style[e.status_of(control.id)]}]{e.status_of(control.id)}[/]" for e in run.environments]
+        table.add_row(", ".join(control.requirements) or f"({control.family})", f"{control.id} {control.title}", *cells)
+    out.print(table)
+    for env in run.environments:
+        for f in env.findings:
+            if f.status in (FAIL, "unknown") and not f.waiver:
+                out.print(f"[red]FAIL[/] {f.describe(run.catalogue.get(f.control))}", soft_wrap=True)
+    for problem in run.waivers.problems:
+        out.print(f"[bold red]WAIVER[/] {problem.address}: {problem.message}", soft_wrap=True)
+    for scan in run.checkov:
+        c = scan.as_dict()["counts"]
+        out.print(f"checkov {scan.scope}: " + (f"{c['passed']} passed, {c['failed']} failed, {c['waived']} waived, {c['unverifiable_at_plan']} unverifiable at plan, {c['skipped_in_code']} suppressed in code" if scan.available else str(scan.error)))
+    from tapguard.evidence.bundle import sha256
+
+    out.print(f"evidence: {_display(bundle.path, root)} (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)")
+    gate = [s for s in run.checkov if s.scope == "hcl" and s.gate_failures]
+    verdict = "FAIL" if run.failed or gate else "PASS"
+    out.print(f"[bold {'red' if verdict == 'FAIL' else 'green'}]verdict: {verdict}[/]")
+    return 1 if verdict == "FAIL" else 0
+
+
+def cmd_evidence_verify(args: argparse.Namespace) -> int:
+    from tapguard.evidence.bundle import verify
+
+    result = verify(args.bundle)
+    if result.ok:
+        Console().print(f"[green]OK[/] {args.bundle}: {result.checked} files match manifest.json")
+        return 0
+    for label, names in (("changed", result.changed), ("added", result.added), ("removed", result.removed)):
+        for name in names:
+            Console().print(f"[red]{label}[/] {name}")
+    return 1
 
 
 def _display(path: Path, root: Path) -> str:
@@ -112,17 +179,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_aws_flags(p)
     p.set_defaults(func=cmd_plan)
 
-    for register in EXTRA_COMMANDS:
-        register(sub)
+    p = sub.add_parser("check", help="plan, evaluate every PCI DSS control, scan with checkov, write the evidence bundle")
+    p.add_argument("environments", nargs="*", metavar="ENV", help="environment names or root module paths (default: all)")
+    p.add_argument("--plan-json", action="append", default=[], metavar="ENV=PATH", help="use a plan JSON produced elsewhere (repeatable)")
+    p.add_argument("--waivers", type=Path, help="waiver file (default: waivers.yaml at the project root, if present)")
+    p.add_argument("--out", type=Path, help="directory that receives the bundle (default: evidence/)")
+    p.add_argument("--no-checkov", action="store_true", help="skip the checkov baseline")
+    p.add_argument("--drills", type=Path, help="drills.json of a drill run to include in the bundle")
+    add_aws_flags(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("evidence", help="work with evidence bundles")
+    evidence_sub = p.add_subparsers(dest="evidence_command", required=True)
+    v = evidence_sub.add_parser("verify", help="detect any changed, added or removed file in a bundle")
+    v.add_argument("bundle", type=Path)
+    v.set_defaults(func=cmd_evidence_verify)
+
+    from tapguard.drill.cli import register as register_drill
+
+    register_drill(sub)
     return parser
 
 
-# Other command groups (check, evidence, lab, drill) register themselves here.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    _load_command_groups()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -133,17 +212,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[bold red]tapguard: interrupted[/]")
         return 130
-
-
-def _load_command_groups() -> None:
-    import importlib
-
-    for name in ("tapguard.commands_check", "tapguard.commands_drill"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ class Resource:
     def config_address(self) -> str:
         """Address without instance keys: module.kms.aws_kms_key.this"""
         base = f"{self.type}.{self.name}" if self.mode == "managed" else f"data.{self.type}.{self.name}"
-        return f"{_strip_indexes(self.module)}.{base}" if self.module else base
+        return f"{strip_indexes(self.module)}.{base}" if self.module else base
 
     @property
     def deleted(self) -> bool:
@@ -143,12 +143,12 @@ class Plan:
         if not isinstance(expr, dict):
             return Reference(resources=())
         refs = list(expr.get("references", []))
-        scope = _module_parts(_strip_indexes(resource.module))
+        scope = _module_parts(strip_indexes(resource.module))
         found = self._follow(scope, refs, 0, (), resource.for_each_refs)
         # X[each.key] / X[count.index] in the same module: the instance with this resource's own key
         if resource.index is not None and ("each.key" in refs or "count.index" in refs):
             same = tuple(a for a in found.resources if self.by_address[a].index == resource.index
-                         and _module_parts(_strip_indexes(self.by_address[a].module)) == scope)
+                         and _module_parts(strip_indexes(self.by_address[a].module)) == scope)
             if same:
                 return Reference(same, found.root_variables, found.unresolved)
         return found
@@ -166,7 +166,7 @@ class Plan:
             ref_keys = keys + tuple(_index_keys(ref))
             head = parts[0]
             if head == "var":
-                name = _strip_indexes(parts[1])
+                name = strip_indexes(parts[1])
                 if not scope:
                     root_vars.add(name)
                     continue
@@ -177,10 +177,10 @@ class Plan:
                     continue  # a constant or the default: nothing to follow
                 sub = self._follow(parent_scope, arg["references"], depth + 1, ref_keys)
             elif head == "module":
-                child = _strip_indexes(parts[1])
+                child = strip_indexes(parts[1])
                 if len(parts) < 3:
                     continue  # the bare "module.x" entry; the specific one carries the output
-                output = _strip_indexes(parts[2])
+                output = strip_indexes(parts[2])
                 config = self.module_config(".".join(f"module.{p}" for p in [*scope, child]))
                 out = config.get("outputs", {}).get(output, {}).get("expression", {})
                 if "references" not in out:
@@ -195,7 +195,7 @@ class Plan:
                 continue
             else:
                 addr = ".".join(parts[:3] if head == "data" else parts[:2])
-                addr = _strip_indexes(addr)
+                addr = strip_indexes(addr)
                 prefix = ".".join(f"module.{p}" for p in scope)
                 full = f"{prefix}.{addr}" if prefix else addr
                 instances = self.instances_of(full)
@@ -456,7 +456,7 @@ def _dig(node: Any, path: str, default: Any) -> Any:
     return node
 
 
-def _strip_indexes(address: str) -> str:
+def strip_indexes(address: str) -> str:
     return _INDEX.sub("", address)
 
 
@@ -465,7 +465,7 @@ def _index_keys(ref: str) -> list[str]:
 
 
 def _module_parts(module: str) -> list[str]:
-    parts = _strip_indexes(module).split(".") if module else []
+    parts = strip_indexes(module).split(".") if module else []
     return [parts[i + 1] for i in range(0, len(parts) - 1, 2) if parts[i] == "module"]
 
 

@@ -112,12 +112,35 @@ resource "aws_rds_cluster" "this" {
   # Destroyable by design (seed requirement). The checkov skip is the documented
   # trade-off; production accounts add deletion protection out of band.
   #checkov:skip=CKV_AWS_139:The stacks must be fully destroyable (seed requirement)
+  #checkov:skip=CKV2_AWS_8:Continuous backups (point-in-time recovery, 7+ days) are the recovery path; an AWS Backup vault would block destroy
   deletion_protection = false
   skip_final_snapshot = true
 
   tags = var.tags
 
   depends_on = [aws_cloudwatch_log_group.postgresql]
+}
+
+data "aws_iam_policy_document" "monitoring_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "monitoring" {
+  name               = "role-rdsmonitoring-${var.purpose}-${var.name_suffix}"
+  assume_role_policy = data.aws_iam_policy_document.monitoring_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "monitoring" {
+  role       = aws_iam_role.monitoring.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
 
 # Writer + readers spread over distinct AZs; promotion tiers make the failover
@@ -137,7 +160,8 @@ resource "aws_rds_cluster_instance" "this" {
   db_subnet_group_name            = aws_db_subnet_group.this.name
   performance_insights_enabled    = true
   performance_insights_kms_key_id = var.kms_key_arn
-  monitoring_interval             = 0
+  monitoring_interval             = 15
+  monitoring_role_arn             = aws_iam_role.monitoring.arn
 
   tags = var.tags
 }

@@ -24,7 +24,8 @@ resource "aws_ssm_parameter" "settings" {
 
   name        = "/${var.purpose}/${var.name_suffix}/${each.key}"
   description = "Setting ${each.value.key} of service ${each.value.service} (not secret)"
-  type        = "String"
+  type        = "SecureString"
+  key_id      = var.secrets_kms_key_arn
   value       = each.value.value
 
   tags = var.tags
@@ -35,7 +36,7 @@ resource "aws_ecs_cluster" "this" {
 
   setting {
     name  = "containerInsights"
-    value = "enhanced"
+    value = "enabled"
   }
 
   tags = var.tags
@@ -226,6 +227,7 @@ resource "aws_vpc_security_group_egress_rule" "nlb" {
 }
 
 resource "aws_lb" "this" {
+  #checkov:skip=CKV2_AWS_20:A network load balancer has no HTTP listener to redirect; TLS ends at API Gateway
   #checkov:skip=CKV_AWS_91:NLBs write access logs only for TLS listeners; every request is logged at API Gateway and WAF
   #checkov:skip=CKV_AWS_150:The stacks must be fully destroyable (seed requirement)
   name                                                         = "nlb-${var.purpose}-${var.name_suffix}"

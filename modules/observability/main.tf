@@ -25,7 +25,7 @@ locals {
     },
     var.ecs == null ? {} : { for k, s in var.ecs.services : "ecs-cpu-${k}" => { namespace = "AWS/ECS", metric = "CPUUtilization", stat = "Average", op = "GreaterThanThreshold", threshold = 85, dims = { ClusterName = var.ecs.cluster_name, ServiceName = s }, what = "ECS service ${s} CPU above 85 %" } },
     var.ecs == null ? {} : { for k, s in var.ecs.services : "ecs-tasks-${k}" => { namespace = "ECS/ContainerInsights", metric = "RunningTaskCount", stat = "Minimum", op = "LessThanThreshold", threshold = 2, dims = { ClusterName = var.ecs.cluster_name, ServiceName = s }, what = "ECS service ${s} below 2 running tasks" } },
-    { for k, v in local.security_filters : "security-${k}" => { namespace = "tapguard/security", metric = k, stat = "Sum", op = "GreaterThanOrEqualToThreshold", threshold = 1, dims = {}, what = v.what } if var.create_trail },
+    { for k, v in local.security_filters : "security-${k}" => { namespace = "tapguard/security", metric = k, stat = "Sum", op = "GreaterThanOrEqualToThreshold", threshold = 1, dims = {}, what = v.what } },
   )
 
   # CloudTrail metric filters for the security events PCI DSS 10.4.1.1 wants reviewed.
@@ -110,8 +110,6 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 
 # ---------------------------------------------------------------- CloudTrail (PCI DSS 10.2, 10.3)
 resource "aws_s3_bucket" "trail" {
-  count = var.create_trail ? 1 : 0
-
   #checkov:skip=CKV_AWS_18:This is the access-log sink; logging it into itself would loop
   #checkov:skip=CKV_AWS_144:Cross-region replication is an account-level decision outside this stack
   #checkov:skip=CKV2_AWS_62:Trail integrity comes from log file validation, not bucket notifications
@@ -122,9 +120,7 @@ resource "aws_s3_bucket" "trail" {
 }
 
 resource "aws_s3_bucket_public_access_block" "trail" {
-  count = var.create_trail ? 1 : 0
-
-  bucket                  = aws_s3_bucket.trail[0].id
+  bucket                  = aws_s3_bucket.trail.id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -132,18 +128,14 @@ resource "aws_s3_bucket_public_access_block" "trail" {
 }
 
 resource "aws_s3_bucket_versioning" "trail" {
-  count = var.create_trail ? 1 : 0
-
-  bucket = aws_s3_bucket.trail[0].id
+  bucket = aws_s3_bucket.trail.id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "trail" {
-  count = var.create_trail ? 1 : 0
-
-  bucket = aws_s3_bucket.trail[0].id
+  bucket = aws_s3_bucket.trail.id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -154,9 +146,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "trail" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "trail" {
-  count = var.create_trail ? 1 : 0
-
-  bucket = aws_s3_bucket.trail[0].id
+  bucket = aws_s3_bucket.trail.id
   rule {
     id     = "retain-then-expire"
     status = "Enabled"
@@ -178,12 +168,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "trail" {
 }
 
 data "aws_iam_policy_document" "trail_bucket" {
-  count = var.create_trail ? 1 : 0
-
   statement {
     sid       = "CloudTrailAclCheck"
     actions   = ["s3:GetBucketAcl"]
-    resources = [aws_s3_bucket.trail[0].arn]
+    resources = [aws_s3_bucket.trail.arn]
     principals {
       type        = "Service"
       identifiers = ["cloudtrail.amazonaws.com"]
@@ -197,7 +185,7 @@ data "aws_iam_policy_document" "trail_bucket" {
   statement {
     sid       = "CloudTrailWrite"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.trail[0].arn}/AWSLogs/${local.account}/*"]
+    resources = ["${aws_s3_bucket.trail.arn}/AWSLogs/${local.account}/*"]
     principals {
       type        = "Service"
       identifiers = ["cloudtrail.amazonaws.com"]
@@ -217,7 +205,7 @@ data "aws_iam_policy_document" "trail_bucket" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.trail[0].arn, "${aws_s3_bucket.trail[0].arn}/*"]
+    resources = [aws_s3_bucket.trail.arn, "${aws_s3_bucket.trail.arn}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]
@@ -231,15 +219,11 @@ data "aws_iam_policy_document" "trail_bucket" {
 }
 
 resource "aws_s3_bucket_policy" "trail" {
-  count = var.create_trail ? 1 : 0
-
-  bucket = aws_s3_bucket.trail[0].id
-  policy = data.aws_iam_policy_document.trail_bucket[0].json
+  bucket = aws_s3_bucket.trail.id
+  policy = data.aws_iam_policy_document.trail_bucket.json
 }
 
 resource "aws_cloudwatch_log_group" "trail" {
-  count = var.create_trail ? 1 : 0
-
   name              = "logs-cloudtrail-${var.name_suffix}"
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.logs_kms_key_arn
@@ -258,8 +242,6 @@ data "aws_iam_policy_document" "trail_assume" {
 }
 
 resource "aws_iam_role" "trail" {
-  count = var.create_trail ? 1 : 0
-
   name               = "role-cloudtrail-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.trail_assume.json
 
@@ -267,34 +249,28 @@ resource "aws_iam_role" "trail" {
 }
 
 data "aws_iam_policy_document" "trail_logs" {
-  count = var.create_trail ? 1 : 0
-
   statement {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.trail[0].arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.trail.arn}:*"]
   }
 }
 
 resource "aws_iam_role_policy" "trail" {
-  count = var.create_trail ? 1 : 0
-
   name   = "policy-cloudtrail-${var.name_suffix}"
-  role   = aws_iam_role.trail[0].id
-  policy = data.aws_iam_policy_document.trail_logs[0].json
+  role   = aws_iam_role.trail.id
+  policy = data.aws_iam_policy_document.trail_logs.json
 }
 
 resource "aws_cloudtrail" "this" {
-  count = var.create_trail ? 1 : 0
-
   name                          = "trail-audit-${var.name_suffix}"
-  s3_bucket_name                = aws_s3_bucket.trail[0].id
+  s3_bucket_name                = aws_s3_bucket.trail.id
   kms_key_id                    = var.logs_kms_key_arn
   is_multi_region_trail         = true
   include_global_service_events = true
   enable_log_file_validation    = true
   enable_logging                = true
-  cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail[0].arn}:*"
-  cloud_watch_logs_role_arn     = aws_iam_role.trail[0].arn
+  cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail.arn}:*"
+  cloud_watch_logs_role_arn     = aws_iam_role.trail.arn
   sns_topic_name                = aws_sns_topic.alerts.name
 
   event_selector {
@@ -308,10 +284,10 @@ resource "aws_cloudtrail" "this" {
 }
 
 resource "aws_cloudwatch_log_metric_filter" "security" {
-  for_each = var.create_trail ? local.security_filters : {}
+  for_each = local.security_filters
 
   name           = "filter-${each.key}-${var.name_suffix}"
-  log_group_name = aws_cloudwatch_log_group.trail[0].name
+  log_group_name = aws_cloudwatch_log_group.trail.name
   pattern        = each.value.pattern
 
   metric_transformation {

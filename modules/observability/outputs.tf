@@ -9,6 +9,6 @@ output "alarm_names" {
 }
 
 output "trail_arn" {
-  description = "CloudTrail trail ARN (null when create_trail is false)."
-  value       = var.create_trail ? aws_cloudtrail.this[0].arn : null
+  description = "CloudTrail trail ARN."
+  value       = aws_cloudtrail.this.arn
 }

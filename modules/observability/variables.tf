@@ -69,12 +69,6 @@ variable "alerts_kms_key_arn" {
 }
 
 # ---------------------------------------------------------------- audit trail
-variable "create_trail" {
-  description = "Create a multi-region CloudTrail trail. Set false only where an organization trail already records this account (document it)."
-  type        = bool
-  default     = true
-}
-
 variable "trail_retention_days" {
   description = "Days trail objects are kept in S3 (PCI DSS 10.5.1: at least 365)."
   type        = number

@@ -1,0 +1,1 @@
+"""Failover drills: probes, fault triggers (lab and AWS), journals and verdicts."""

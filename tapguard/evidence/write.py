@@ -1,0 +1,42 @@
+"""Write a whole bundle for a run: every format, then the manifest that seals it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tapguard.check import CheckRun, findings_json
+from tapguard.evidence import html, junit, markdown, sarif
+from tapguard.evidence.bundle import EvidenceBundle
+
+
+def write_bundle(run: CheckRun, root: Path, base: Path, secrets: tuple[str, ...] = ()) -> EvidenceBundle:
+    bundle = EvidenceBundle.create(base, run.git_sha, run.started, secrets=secrets)
+    bundle.write_json("controls.json", findings_json(run))
+    bundle.write_text("report.md", markdown.render(run, run.drills))
+    bundle.write_text("report.html", html.render(run, run.drills))
+    bundle.write_text("junit.xml", junit.render(run))
+    bundle.write_json("results.sarif", sarif.render(run, root))
+    bundle.write_json("checkov.json", {"format": "tapguard.checkov/1", "scans": [s.as_dict() for s in run.checkov]})
+    if run.drills:
+        bundle.write_json("drills.json", {"format": "tapguard.drills/1", "drills": run.drills})
+    for env in run.environments:
+        bundle.copy_in(f"plans/{env.name}.plan.json", env.plan_path)
+    bundle.seal(manifest_meta(run))
+    return bundle
+
+
+def manifest_meta(run: CheckRun) -> dict[str, Any]:
+    return {
+        "git_sha": run.git_sha,
+        "created": run.started.isoformat(),
+        "verdict": "fail" if run.failed else "pass",
+        "tools": run.tools,
+        "plans": {e.name: {"sha256": e.plan_sha256, "terraform_version": e.terraform_version} for e in run.environments},
+    }
+
+
+def load_drills(path: Path) -> list[dict[str, Any]]:
+    data = json.loads(path.read_text())
+    return list(data.get("drills", []))
