@@ -88,7 +88,10 @@ def efs_multi_az(ctx: Context) -> Iterator[Finding]:
         mine = [t for t in targets if fs.address in t.references("file_system_id").resources]
         subnets = [s for t in mine for s in t.referenced("subnet_id", "aws_subnet")]
         zones = _azs_of_subnets(subnets)
-        yield ctx.verdict(len(zones) >= ctx.profile.min_azs, fs, "mount_targets", sorted(zones), f"mount targets in >= {ctx.profile.min_azs} AZs", "file system unreachable when an AZ fails")
+        # a for_each over a subnet list references every subnet: count the targets as well as their AZs
+        good = len(mine) >= ctx.profile.min_azs and len(zones) >= ctx.profile.min_azs
+        yield ctx.verdict(good, fs, "mount_targets", {"targets": len(mine), "zones": sorted(zones)},
+                          f"mount targets in >= {ctx.profile.min_azs} AZs", "file system unreachable when an AZ fails")
         for t in mine:
             yield ctx.verdict(t.has("security_groups"), t, "security_groups", t.get("security_groups"), "set", "mount target in the VPC's default security group")
 

@@ -1,0 +1,10 @@
+"""Requirements 10 and 11 — audit logs, monitoring, detection (L)."""
+
+from compliance_tests.conftest import assert_control
+from tapguard.check import CheckRun
+
+FAMILY = "logging"
+
+
+def test_control(control_id: str, env: str, compliance_run: CheckRun) -> None:
+    assert_control(compliance_run, control_id, env)
