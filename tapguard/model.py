@@ -240,10 +240,12 @@ def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
     except json.JSONDecodeError as exc:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "malformed JSON"
         raise PlanError(f"{name}: {what} at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
-    return from_dict(redact_plan_json(data)[0] if isinstance(data, dict) else data, name, path)
+    validate(data, name)
+    return from_dict(redact_plan_json(data)[0], name, path)
 
 
-def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan:
+def validate(data: Any, name: str) -> None:
+    """Shape checks that must hold before anything else reads the document."""
     if not isinstance(data, dict):
         raise PlanError(f"{name}: top level is a JSON {type(data).__name__}, expected an object")
     version = data.get("format_version")
@@ -263,18 +265,28 @@ def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan
         raise PlanError(f"{name}: resource_changes is a {type(changes).__name__}, expected a list")
     if "configuration" in data and not isinstance(data["configuration"], dict):
         raise PlanError(f"{name}: configuration is not an object")
-    resources: list[Resource] = []
-    by_address: dict[str, Resource] = {}
-    plan = Plan(path=path, data=data, resources=resources, by_address=by_address)
     for i, change in enumerate(changes):
         if not isinstance(change, dict) or "address" not in change or "type" not in change:
             raise PlanError(f"{name}: resource_changes[{i}] has no address/type")
         body = change.get("change")
         if not isinstance(body, dict) or "actions" not in body:
             raise PlanError(f"{name}: resource_changes[{i}] ({change['address']}) has no change.actions")
-        after = body.get("after")
-        if after is not None and not isinstance(after, dict):
+        if body.get("after") is not None and not isinstance(body["after"], dict):
             raise PlanError(f"{name}: {change['address']} change.after is not an object")
+    for key in ("planned_values", "prior_state", "output_changes", "variables"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise PlanError(f"{name}: {key} is not an object")
+
+
+def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan:
+    validate(data, name)
+    changes = data.get("resource_changes", [])
+    resources: list[Resource] = []
+    by_address: dict[str, Resource] = {}
+    plan = Plan(path=path, data=data, resources=resources, by_address=by_address)
+    for change in changes:
+        body = change["change"]
+        after = body.get("after")
         resource = Resource(
             address=change["address"],
             module=change.get("module_address", ""),

@@ -121,7 +121,6 @@ class PlanRunner:
         secrets: list[str] | None = None,
     ) -> None:
         self.toolchain = toolchain
-        self.state_dir = state_dir
         self.cache_dir = state_dir / "plans"
         self.log_dir = state_dir / "logs"
         self.aws_env = aws_env
@@ -141,7 +140,7 @@ class PlanRunner:
             run_env = {**os.environ, **self.toolchain.env(), **self.aws_env}
             if self.toolchain.binary.flavour == "tofu":
                 (workdir / ".terraform.lock.hcl").unlink(missing_ok=True)
-            with plugin_cache_lock(self.state_dir):
+            with plugin_cache_lock(self.toolchain.cli_config.parent):
                 self._run(env, ["init", "-input=false", "-backend=false", "-no-color"], workdir, run_env)
             args = ["plan", "-input=false", "-lock=false", "-no-color", "-out=plan.bin"]
             if env.tfvars:
