@@ -1,0 +1,127 @@
+"""Probe writers and read-back for PostgreSQL and Redis (lab or AWS endpoints)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+import redis
+from redis.sentinel import Sentinel, SentinelConnectionPool
+
+from tapguard.drill.probe import Writer, interrupt_socket
+
+PROBE_TABLE = "tapguard_probe"
+INSERT = f"INSERT INTO {PROBE_TABLE} (run, seq) VALUES (%s, %s) RETURNING inet_server_port()"
+
+
+def prepare_postgres(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (run text NOT NULL, seq bigint NOT NULL, "
+                     "written_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run, seq))")
+
+
+def postgres_readback(conninfo: str, run: str) -> set[int]:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return {int(r[0]) for r in conn.execute(f"SELECT seq FROM {PROBE_TABLE} WHERE run = %s", (run,))}
+
+
+class PostgresWriter(Writer):
+    """INSERT ... RETURNING inet_server_port(): the commit is the acknowledgement (synchronous replication)."""
+
+    def __init__(self, conninfo: str, run: str) -> None:
+        self.conninfo = conninfo
+        self.run = run
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def write(self, seq: int) -> tuple[int, int]:
+        if self.conn is None or self.conn.closed:
+            self.conn = psycopg.connect(self.conninfo, autocommit=True)
+        row = self.conn.execute(INSERT, (self.run, seq)).fetchone()
+        return int(row[0]) if row else -1, -1
+
+    def reset(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # closing a broken connection may fail again; it is gone either way
+                pass
+
+    def interrupt(self) -> None:
+        conn = self.conn
+        if conn is not None and not conn.closed:
+            try:
+                interrupt_socket(conn.pgconn.socket)
+            except Exception:  # the connection raced to closed
+                pass
+
+
+def redis_key(run: str, seq: int) -> str:
+    return f"tapguard:{run}:{seq}"
+
+
+class RedisWriter(Writer):
+    """SET then WAIT in one round trip; acknowledged by a replica when WAIT reports >= wait_replicas."""
+
+    def __init__(self, run: str, connection: redis.Connection, wait_replicas: int = 1, wait_ms: int = 200) -> None:
+        self.run = run
+        self.conn = connection
+        self.wait_replicas = wait_replicas
+        self.wait_ms = wait_ms
+        self.replica_ack = wait_replicas > 0
+
+    @classmethod
+    def via_sentinel(cls, run: str, sentinel: Sentinel, service: str, password: str, timeout: float, **kw: Any) -> RedisWriter:
+        pool = SentinelConnectionPool(service, sentinel, password=password, socket_timeout=timeout, socket_connect_timeout=timeout)
+        return cls(run, pool.make_connection(), **kw)
+
+    @classmethod
+    def direct(cls, run: str, host: str, port: int, password: str | None, tls: bool, timeout: float, **kw: Any) -> RedisWriter:
+        kind = redis.SSLConnection if tls else redis.Connection
+        options: dict[str, Any] = {"host": host, "port": port, "password": password, "socket_timeout": timeout, "socket_connect_timeout": timeout}
+        if tls:
+            options["ssl_cert_reqs"] = "required"
+        return cls(run, kind(**options), **kw)
+
+    def write(self, seq: int) -> tuple[int, int]:
+        key = redis_key(self.run, seq)
+        if getattr(self.conn, "_sock", None) is None:
+            # connect explicitly: a Sentinel-managed connection resolves the current master here
+            self.conn.connect()
+        if self.wait_replicas > 0:
+            self.conn.send_packed_command(self.conn.pack_commands([("SET", key, seq), ("WAIT", self.wait_replicas, self.wait_ms)]))
+            self.conn.read_response()
+            confirmed = int(self.conn.read_response())
+            return int(self.conn.port), 1 if confirmed >= self.wait_replicas else 0
+        self.conn.send_command("SET", key, seq)
+        self.conn.read_response()
+        return int(self.conn.port), -1
+
+    def reset(self) -> None:
+        try:
+            self.conn.disconnect()
+        except Exception:  # already broken
+            pass
+
+    def interrupt(self) -> None:
+        sock = getattr(self.conn, "_sock", None)
+        if sock is not None:
+            try:
+                interrupt_socket(sock.fileno())
+            except Exception:  # the socket raced to closed
+                pass
+
+
+def redis_readback(client: redis.Redis, run: str, seqs: Iterable[int], batch: int = 5000) -> set[int]:
+    present: set[int] = set()
+    ordered = sorted(set(seqs))
+    for i in range(0, len(ordered), batch):
+        chunk = ordered[i : i + batch]
+        pipe = client.pipeline(transaction=False)
+        for seq in chunk:
+            pipe.exists(redis_key(run, seq))
+        for seq, found in zip(chunk, pipe.execute(), strict=True):
+            if found:
+                present.add(seq)
+    return present

@@ -1,0 +1,184 @@
+"""`tapguard lab up|status|down`: the lab's lifecycle and its state file.
+
+The lab lives in its own temporary directory (owned by the unprivileged user that runs
+PostgreSQL) with ports chosen free on 127.0.0.1. Its state file holds the ports and the
+Redis AUTH token (mode 0600, never printed). `down` kills every process of the lab, by
+recorded directory and ports, removes the directory and the state file: it works after
+a failed or interrupted drill too, and `up` never leaves a half-started lab behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tapguard.errors import TapguardError
+from tapguard.lab import packages, processes
+from tapguard.lab.postgres import PostgresLab
+from tapguard.lab.redis import RedisLab
+
+STATE_FILE = "lab.json"
+LAB_USER_FALLBACK = "tapguard-lab"
+
+
+@dataclass
+class LabState:
+    directory: str
+    user: str
+    pg_monitor_port: int
+    pg_node_ports: list[int]
+    redis_ports: list[int]
+    sentinel_ports: list[int]
+    redis_password: str
+
+
+class Lab:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_path = state_dir / STATE_FILE
+
+    # ------------------------------------------------------------ state
+    def load(self) -> LabState | None:
+        if not self.state_path.is_file():
+            return None
+        try:
+            return LabState(**json.loads(self.state_path.read_text()))
+        except (ValueError, TypeError):
+            raise TapguardError(f"{self.state_path}: unreadable lab state; remove it after `tapguard lab down --force`") from None
+
+    def _save(self, state: LabState) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(state)))
+        tmp.chmod(0o600)
+        tmp.replace(self.state_path)
+
+    def postgres(self, state: LabState) -> PostgresLab:
+        return PostgresLab(Path(state.directory), state.user, state.pg_monitor_port, state.pg_node_ports)
+
+    def redis(self, state: LabState) -> RedisLab:
+        return RedisLab(Path(state.directory), state.redis_ports, state.sentinel_ports, state.redis_password)
+
+    def require(self) -> LabState:
+        state = self.load()
+        if state is None:
+            raise TapguardError("the lab is not up; start it with `tapguard lab up`")
+        return state
+
+    # ------------------------------------------------------------ lifecycle
+    def up(self) -> LabState:
+        packages.install()
+        existing = self.load()
+        if existing is not None:
+            if self._healthy(existing):
+                return existing
+            self.down()
+        user = _lab_user()
+        directory = Path(tempfile.mkdtemp(prefix="tapguard-lab-"))
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(user)
+            os.chown(directory, entry.pw_uid, entry.pw_gid)
+        directory.chmod(0o700)
+        ports = free_ports(7)
+        state = LabState(str(directory), user, ports[0], ports[1:3], ports[3:5], ports[5:7] + [free_ports(1)[0]], secrets.token_urlsafe(32))
+        self._save(state)
+        try:
+            self.postgres(state).create()
+            self.redis(state).create()
+        except BaseException:
+            self.down()
+            raise
+        return state
+
+    def _healthy(self, state: LabState) -> bool:
+        try:
+            return self.postgres(state).healthy() and self.redis(state).healthy()
+        except Exception:  # anything unreachable means "not healthy", never a crash
+            return False
+
+    def status(self) -> dict[str, Any]:
+        state = self.load()
+        if state is None:
+            return {"up": False}
+        pg, rd = self.postgres(state), self.redis(state)
+        try:
+            nodes = pg.states()
+        except Exception as exc:  # report, do not crash, when the monitor is down
+            nodes = [{"error": type(exc).__name__}]
+        return {
+            "up": True,
+            "directory": state.directory,
+            "postgres": {"monitor": state.pg_monitor_port, "nodes": nodes, "synchronous": _safe(pg.synchronous)},
+            "redis": {"master": _safe(rd.master_port), "ports": state.redis_ports, "sentinels": state.sentinel_ports, "healthy": _safe(rd.healthy)},
+        }
+
+    def down(self) -> dict[str, Any]:
+        state = self.load()
+        killed: set[int] = set()
+        removed = None
+        if state is not None:
+            pids = self.postgres(state).all_pids() | self.redis(state).all_pids()
+            survivors = processes.terminate(pids, grace=3.0)
+            killed = pids - survivors
+            if survivors:
+                raise TapguardError(f"lab processes {sorted(survivors)} did not stop; kill them and run `tapguard lab down` again")
+            if Path(state.directory).exists():
+                shutil.rmtree(state.directory, ignore_errors=True)
+                removed = state.directory
+            busy = [p for p in [state.pg_monitor_port, *state.pg_node_ports, *state.redis_ports, *state.sentinel_ports] if _listening(p)]
+            if busy:
+                raise TapguardError(f"ports {busy} are still listening after lab down")
+        self.state_path.unlink(missing_ok=True)
+        # leftovers of a lab whose state file was lost
+        orphans = processes.matching(f"{tempfile.gettempdir()}/tapguard-lab-")
+        processes.kill_and_wait(orphans)
+        for leftover in Path(tempfile.gettempdir()).glob("tapguard-lab-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        return {"killed": len(killed | orphans), "removed": removed}
+
+
+def _safe(fn: Any) -> Any:
+    try:
+        return fn()
+    except Exception as exc:  # status must render whatever is down
+        return f"unavailable ({type(exc).__name__})"
+
+
+def _lab_user() -> str:
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    for name in ("postgres", LAB_USER_FALLBACK):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", LAB_USER_FALLBACK], check=True)
+    return LAB_USER_FALLBACK
+
+
+def free_ports(count: int) -> list[int]:
+    sockets, ports = [], []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+            ports.append(int(s.getsockname()[1]))
+    finally:
+        for s in sockets:
+            s.close()
+    return ports
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0

@@ -1,0 +1,92 @@
+"""Processes on this machine, read from /proc: find, signal and reap whole trees."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    cmdline: str
+
+
+def snapshot() -> list[Proc]:
+    procs = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        state = stat.rsplit(")", 1)[1].split()[0]
+        if state == "Z":
+            continue
+        procs.append(Proc(int(entry.name), ppid, cmdline))
+    return procs
+
+
+def tree(roots: set[int], procs: list[Proc] | None = None) -> set[int]:
+    """The roots and all their descendants."""
+    procs = procs if procs is not None else snapshot()
+    found = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for p in procs:
+            if p.ppid in found and p.pid not in found:
+                found.add(p.pid)
+                changed = True
+    return {p.pid for p in procs if p.pid in found}
+
+
+def matching(*needles: str) -> set[int]:
+    """Processes whose command line contains any needle, with their descendants."""
+    procs = snapshot()
+    me = os.getpid()
+    roots = {p.pid for p in procs if p.pid != me and any(n and n in p.cmdline for n in needles)}
+    return tree(roots, procs) - {me}
+
+
+def send(pids: set[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def kill_and_wait(pids: set[int], timeout: float = 10.0) -> set[int]:
+    """SIGKILL and wait until gone; returns any that survived."""
+    send(pids, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = {p for p in pids if alive(p)}
+        if not left:
+            return set()
+        time.sleep(0.05)
+    return {p for p in pids if alive(p)}
+
+
+def terminate(pids: set[int], grace: float = 5.0) -> set[int]:
+    send(pids, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.1)
+    return kill_and_wait({p for p in pids if alive(p)})

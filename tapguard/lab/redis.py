@@ -1,0 +1,181 @@
+"""Redis 7 primary + replica with 3 Sentinels on loopback, AUTH on, tuned to fail over in ~2 s."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from redis.sentinel import Sentinel
+
+from tapguard.errors import TapguardError
+from tapguard.lab import processes
+
+MASTER = "tapguard"
+DOWN_AFTER_MS = 1000
+FAILOVER_TIMEOUT_MS = 5000
+
+
+@dataclass
+class RedisLab:
+    directory: Path
+    ports: list[int]  # primary, replica
+    sentinel_ports: list[int]
+    password: str  # AUTH token: written to 0600 config files, never printed
+
+    def _conf(self, name: str, body: str) -> Path:
+        path = self.directory / name
+        path.write_text(body)
+        path.chmod(0o600)
+        return path
+
+    def _server_conf(self, i: int) -> Path:
+        port = self.ports[i]
+        lines = [
+            "bind 127.0.0.1", f"port {port}", "protected-mode yes", "daemonize no", f"dir {self.directory}",
+            f"dbfilename redis-{port}.rdb", "save \"\"", "appendonly no", f"requirepass {self.password}", f"masterauth {self.password}",
+            "repl-diskless-sync yes", "repl-diskless-sync-delay 0", f"logfile {self.directory / f'redis-{port}.log'}",
+        ]
+        if i > 0:
+            lines.append(f"replicaof 127.0.0.1 {self.ports[0]}")
+        return self._conf(f"redis-{port}.conf", "\n".join(lines) + "\n")
+
+    def _sentinel_conf(self, port: int) -> Path:
+        lines = [
+            "bind 127.0.0.1", f"port {port}", "daemonize no", f"dir {self.directory}", f"logfile {self.directory / f'sentinel-{port}.log'}",
+            f"sentinel monitor {MASTER} 127.0.0.1 {self.ports[0]} 2", f"sentinel auth-pass {MASTER} {self.password}",
+            f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}", f"sentinel failover-timeout {MASTER} {FAILOVER_TIMEOUT_MS}",
+            f"sentinel parallel-syncs {MASTER} 1",
+        ]
+        return self._conf(f"sentinel-{port}.conf", "\n".join(lines) + "\n")
+
+    def _spawn(self, args: list[str]) -> int:
+        proc = subprocess.Popen(args, cwd=self.directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        return proc.pid
+
+    def start_server(self, i: int) -> int:
+        conf = self.directory / f"redis-{self.ports[i]}.conf"
+        return self._spawn(["redis-server", str(conf)])
+
+    def create(self) -> None:
+        for i in range(len(self.ports)):
+            self._server_conf(i)
+            self.start_server(i)
+        for port in self.ports:
+            self._wait_ping(port, 15)
+        for port in self.sentinel_ports:
+            self._spawn(["redis-sentinel", str(self._sentinel_conf(port))])
+        self.wait_healthy(30)
+
+    # ------------------------------------------------------------ state
+    def client(self, port: int, timeout: float = 1.0) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=port, password=self.password, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+    def sentinel(self, timeout: float = 0.5) -> Sentinel:
+        return Sentinel([("127.0.0.1", p) for p in self.sentinel_ports], socket_timeout=timeout, socket_connect_timeout=timeout,
+                        sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout})
+
+    def master_port(self) -> int | None:
+        for port in self.sentinel_ports:
+            try:
+                sentinel = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+                address = sentinel.sentinel_get_master_addr_by_name(MASTER)
+                if address:
+                    return int(address[1])
+            except redis.RedisError:
+                continue
+        return None
+
+    def healthy(self) -> bool:
+        """A master every sentinel agrees on, with its replica online and all 3 sentinels known."""
+        try:
+            master = self.master_port()
+            if master is None:
+                return False
+            info = self.client(master).info("replication")
+            if info.get("role") != "master" or int(info.get("connected_slaves", 0)) < len(self.ports) - 1:
+                return False
+            sentinel = redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0], socket_timeout=0.5)
+            state = sentinel.sentinel_master(MASTER)
+            return int(state.get("num-other-sentinels", 0)) >= len(self.sentinel_ports) - 1 and int(state.get("num-slaves", 0)) >= 1
+        except redis.RedisError:
+            return False
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.healthy():
+                return
+            time.sleep(0.2)
+        raise TapguardError(f"Redis lab not healthy after {timeout:.0f} s (sentinels or replica missing); logs in {self.directory}")
+
+    def _wait_ping(self, port: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.client(port).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise TapguardError(f"redis-server on 127.0.0.1:{port} did not start within {timeout:.0f} s")
+
+    def server_pids(self, port: int) -> set[int]:
+        return processes.matching(f"redis-server 127.0.0.1:{port}", f"redis-{port}.conf")
+
+    def all_pids(self) -> set[int]:
+        needles = [f"127.0.0.1:{p}" for p in self.ports + self.sentinel_ports] + [str(self.directory)]
+        return processes.matching(*needles)
+
+    # ------------------------------------------------------------ faults
+    def kill_master(self) -> int:
+        master = self.master_port()
+        if master is None:
+            raise TapguardError("no Redis master to kill")
+        processes.kill_and_wait(self.server_pids(master))
+        return master
+
+    def hang_master(self, seconds: float) -> tuple[int, threading.Timer]:
+        master = self.master_port()
+        if master is None:
+            raise TapguardError("no Redis master to hang")
+        pids = self.server_pids(master)
+        processes.send(pids, signal.SIGSTOP)
+        timer = threading.Timer(seconds, processes.send, args=(pids, signal.SIGCONT))
+        timer.daemon = True
+        timer.start()
+        return master, timer
+
+    def isolate_replicas(self) -> list[int]:
+        """Cut every replica's replication link (it now follows a port nobody listens on), keeping its data.
+
+        Freezing a replica (SIGSTOP) is not enough: the kernel keeps buffering the replication
+        stream and the replica catches up when it resumes. Used to prove that writes the
+        primary acknowledged without a replica's confirmation are lost when it dies.
+        """
+        master = self.master_port()
+        from tapguard.lab.lab import free_ports
+
+        nowhere = free_ports(1)[0]
+        isolated = []
+        for port in self.ports:
+            if port != master:
+                self.client(port).execute_command("REPLICAOF", "127.0.0.1", nowhere)
+                isolated.append(port)
+        return isolated
+
+    def switchover(self) -> None:
+        sentinel = redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0], socket_timeout=2)
+        sentinel.execute_command("SENTINEL", "FAILOVER", MASTER)
+
+    def restart_dead(self) -> list[int]:
+        """Start any server that is not running; Sentinel turns a returning old master into a replica."""
+        started = []
+        for i, port in enumerate(self.ports):
+            if not self.server_pids(port):
+                self.start_server(i)
+                started.append(port)
+        return started
