@@ -144,6 +144,40 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if verdict == "FAIL" else 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """check + lab drills into one bundle: the job the README runs."""
+    import tempfile
+
+    from tapguard.drill.cli import lab_for_project, print_verdicts
+    from tapguard.drill.lab_targets import LabPostgres, LabRedis
+    from tapguard.drill.runner import DrillSettings, drill_lock, run_drill
+
+    journals: list[dict[str, object]] = []
+    if not args.no_drill:
+        lab = lab_for_project()
+        started = lab.load() is None
+        try:
+            with console.status("starting the failover lab"):
+                state = lab.up()
+            with drill_lock():
+                for target in (LabPostgres(lab.postgres(state)), LabRedis(lab.redis(state))):
+                    with console.status(f"drill: {target.component} kill -9 under 100,000 writes/min"):
+                        journals.append(run_drill(target, DrillSettings(fault="kill")))
+        finally:
+            if started and not args.keep_lab:
+                lab.down()
+        print_verdicts(journals)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"drills": journals}, handle)
+    args.drills = Path(handle.name) if journals else None
+    try:
+        code = cmd_check(args)
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
+    drills_ok = all(j.get("verdict", {}).get("passed") for j in journals)  # type: ignore[union-attr]
+    return code or (0 if drills_ok else 1)
+
+
 def cmd_evidence_verify(args: argparse.Namespace) -> int:
     from tapguard.evidence.bundle import verify
 
@@ -194,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     v = evidence_sub.add_parser("verify", help="detect any changed, added or removed file in a bundle")
     v.add_argument("bundle", type=Path)
     v.set_defaults(func=cmd_evidence_verify)
+
+    p = sub.add_parser("audit", help="the main job: plan every stack, check every control, run lab drills, one evidence bundle")
+    p.add_argument("--out", type=Path, help="directory that receives the bundle (default: evidence/)")
+    p.add_argument("--waivers", type=Path, help="waiver file (default: waivers.yaml at the project root, if present)")
+    p.add_argument("--no-drill", action="store_true", help="skip the lab drills")
+    p.add_argument("--keep-lab", action="store_true", help="leave the lab running afterwards")
+    p.set_defaults(func=cmd_audit, local=True, aws=False, no_cache=False, no_checkov=False, plan_json=[], environments=[], drills=None)
 
     from tapguard.drill.cli import register as register_drill
 

@@ -216,6 +216,8 @@ def _finish(journal: dict[str, Any], probe: Probe | None, marks: dict[str, float
     series = verdicts.timeline(cols, probe.t0)
     series["t0"] = 0.0
     journal["timeline"] = series
+    if result.gap_end_s is not None:
+        marks["recover"] = probe.t0 + result.gap_end_s  # the verdict's first acknowledged write on the new writer
     journal["marks"] = {k: round(v - probe.t0, 3) for k, v in sorted(marks.items(), key=lambda kv: kv[1])}
     journal["probe"] = {"attempts": len(cols["seq"]), "capacity_reached": probe.full}
     return journal

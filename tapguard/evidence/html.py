@@ -99,17 +99,41 @@ def render(run: CheckRun, drills: list[dict[str, Any]] | None = None) -> str:
         out.append("</table></details>")
 
     if drills:
-        out.append("<h2>Failover drills</h2>")
-        for drill in drills:
-            v = drill.get("verdict", {})
-            out.append(f"<h3>{_e(drill.get('title'))} <span class={'pass' if v.get('passed') else 'fail'}>{'PASS' if v.get('passed') else 'FAIL'}</span></h3>"
-                       f"<p>downtime <b>{_e(v.get('downtime_s'))} s</b> (limit {_e(v.get('max_downtime_s'))} s) · acknowledged writes {_e(v.get('acknowledged'))} · "
-                       f"lost <b>{_e(v.get('lost'))}</b> · p99 before/during/after {_e(v.get('p99_ms'))} ms · errors {_e(v.get('errors_by_class'))}</p>")
-            if drill.get("timeline"):
-                out.append(timeline_svg(drill["timeline"], drill.get("marks", {})))
+        out.append(drills_section(drills))
     out.append("<h2>Tools</h2><table>" + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in sorted(run.tools.items())) + "</table>")
     out.append("</body></html>\n")
     return "\n".join(out)
+
+
+def drills_section(drills: list[dict[str, Any]]) -> str:
+    out = ["<h2>Failover drills</h2>"]
+    for drill in drills:
+        v = drill.get("verdict", {})
+        p99 = v.get("p99_ms") or {}
+        out.append(f"<h3>{_e(drill.get('title'))} <span class={'pass' if v.get('passed') else 'fail'}>{'PASS' if v.get('passed') else 'FAIL'}</span></h3>")
+        out.append(f"<p>target {_e(drill.get('experiment', {}).get('target'))} · status {_e(drill.get('status'))}</p>")
+        out.append("<table><tr><th>downtime</th><th>limit</th><th>acknowledged</th><th>lost</th><th>detect</th><th>promote</th>"
+                   "<th>p99 before/during/after</th><th>errors</th></tr>"
+                   f"<tr><td><b>{_e(v.get('downtime_s'))} s</b></td><td>{_e(v.get('max_downtime_s'))} s</td><td>{_e(v.get('acknowledged'))}</td>"
+                   f"<td class={'fail' if v.get('lost') else 'pass'}>{_e(v.get('lost'))}</td><td>{_e(v.get('time_to_detect_s'))} s</td>"
+                   f"<td>{_e(v.get('time_to_promote_s'))} s</td><td>{_e(p99.get('before'))} / {_e(p99.get('during'))} / {_e(p99.get('after'))} ms</td>"
+                   f"<td>{_e(v.get('errors_by_class'))}</td></tr></table>")
+        if v.get("reasons"):
+            out.append("<ul>" + "".join(f"<li class=fail>{_e(r)}</li>" for r in v["reasons"]) + "</ul>")
+        if drill.get("timeline"):
+            out.append(timeline_svg(drill["timeline"], drill.get("marks", {})))
+        steps = drill.get("run", []) + drill.get("rollbacks", [])
+        if steps:
+            out.append("<details><summary>journal</summary><table><tr><th>activity</th><th>start</th><th>end</th><th>status</th></tr>")
+            out += [f"<tr><td>{_e(a['activity']['name'])}</td><td>{_e(a.get('start'))}</td><td>{_e(a.get('end'))}</td><td>{_e(a.get('status'))}</td></tr>" for a in steps]
+            out.append("</table></details>")
+    return "\n".join(out)
+
+
+def drills_page(drills: list[dict[str, Any]], sha: str) -> str:
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>tapguard drills {_e(sha)}</title><style>{STYLE}</style></head><body>"
+            f"<h1>tapguard: failover drill evidence</h1><p>Commit <code>{_e(sha)}</code>. Integrity: <code>manifest.json</code>, "
+            "check with <code>tapguard evidence verify &lt;dir&gt;</code>.</p>" + drills_section(drills) + "</body></html>\n")
 
 
 def _key(req: str) -> tuple[Any, ...]:
