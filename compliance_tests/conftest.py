@@ -102,9 +102,15 @@ def assert_control(run: CheckRun, control_id: str, env: str) -> None:
     problems = [p for p in run.waivers.problems if p.control == control_id]
     if bad or problems:
         lines = [f.describe(control) for f in bad] + [f"waiver {p.address}: {p.message}" for p in problems]
-        lines += ["", f"PCI DSS {', '.join(control.requirements) or control.family} — {control.title}", f"Risk: {control.risk}",
-                  "Remediation:", control.remediation.rstrip(), "",
-                  f"Reproduce: tapguard check {env}   or   pytest compliance_tests -k '{control_id} and {env}'"]
+        lines += [
+            "",
+            f"PCI DSS {', '.join(control.requirements) or control.family} — {control.title}",
+            f"Risk: {control.risk}",
+            "Remediation:",
+            control.remediation.rstrip(),
+            "",
+            f"Reproduce: tapguard check {env}   or   pytest compliance_tests -k '{control_id} and {env}'",
+        ]
         pytest.fail("\n".join(lines), pytrace=False)
 
 

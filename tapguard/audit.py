@@ -24,13 +24,19 @@ def run_check(
 ) -> CheckRun:
     """Evaluate every environment whose plan JSON is in `plans` (name -> path)."""
     catalogue = controls.catalogue()
-    waiver_set = waivers.load(waiver_file, list(catalogue) + [waivers.WAIVER_CONTROL])
+    waiver_set = waivers.load(waiver_file, [*catalogue, waivers.WAIVER_CONTROL])
     by_name = {e.name: e for e in envs}
     results: list[EnvironmentResult] = []
     for name, path in plans.items():
         results.append(evaluate_environment(name, path, by_name.get(name), waiver_set))
-    run = CheckRun(started=dt.datetime.now(dt.UTC), environments=results, catalogue=catalogue, waivers=waiver_set,
-                   tools=tool_versions(extra_tools), git_sha=git_sha(root))
+    run = CheckRun(
+        started=dt.datetime.now(dt.UTC),
+        environments=results,
+        catalogue=catalogue,
+        waivers=waiver_set,
+        tools=tool_versions(extra_tools),
+        git_sha=git_sha(root),
+    )
     if use_checkov:
         hcl = checkov_scan.scan_hcl(root, catalogue, waiver_set)
         run.checkov.append(hcl)

@@ -168,12 +168,28 @@ def findings_json(run: CheckRun) -> dict[str, Any]:
         "git_sha": run.git_sha,
         "verdict": "fail" if run.failed else "pass",
         "environments": {
-            e.name: {"plan_json": e.plan_path.name, "plan_sha256": e.plan_sha256, "terraform_version": e.terraform_version,
-                     "region": e.region, "plan_summary": e.summary, "counts": run.counts()[e.name]}
+            e.name: {
+                "plan_json": e.plan_path.name,
+                "plan_sha256": e.plan_sha256,
+                "terraform_version": e.terraform_version,
+                "region": e.region,
+                "plan_summary": e.summary,
+                "counts": run.counts()[e.name],
+            }
             for e in run.environments
         },
-        "controls": {c.id: {"title": c.title, "family": c.family, "requirements": list(c.requirements), "severity": c.severity,
-                            "risk": c.risk, "remediation": c.remediation, "scanners": c.scanners} for c in run.catalogue.values()},
+        "controls": {
+            c.id: {
+                "title": c.title,
+                "family": c.family,
+                "requirements": list(c.requirements),
+                "severity": c.severity,
+                "risk": c.risk,
+                "remediation": c.remediation,
+                "scanners": c.scanners,
+            }
+            for c in run.catalogue.values()
+        },
         "requirements": dict(sorted(by_requirement.items(), key=lambda kv: _req_key(kv[0]))),
         "waivers": run.waivers.report(),
     }

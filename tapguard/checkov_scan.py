@@ -34,8 +34,13 @@ class CheckovResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "scope": self.scope, "available": self.available, "version": self.version, "passed": self.passed,
-            "failed": self.failed, "skipped": self.skipped, "error": self.error,
+            "scope": self.scope,
+            "available": self.available,
+            "version": self.version,
+            "passed": self.passed,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "error": self.error,
             "counts": {
                 "passed": self.passed,
                 "failed": sum(1 for f in self.failed if f["status"] == "failed"),
@@ -44,6 +49,15 @@ class CheckovResult:
                 "skipped_in_code": len(self.skipped),
             },
         }
+
+    def summary_line(self) -> str:
+        if not self.available:
+            return f"checkov {self.scope}: {self.error}"
+        c = self.as_dict()["counts"]
+        return (
+            f"checkov {self.scope}: {c['passed']} passed, {c['failed']} failed, {c['waived']} waived, "
+            f"{c['unverifiable_at_plan']} unverifiable at plan, {c['skipped_in_code']} suppressed in code"
+        )
 
     @property
     def gate_failures(self) -> list[dict[str, Any]]:
@@ -59,8 +73,9 @@ def _run(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
     exe = binary()
     assert exe is not None
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
-    proc = subprocess.run([exe, *args, "-o", "json", "--compact", "--skip-download"], cwd=cwd,
-                          capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [exe, *args, "-o", "json", "--compact", "--skip-download"], cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
     try:
         data = json.loads(proc.stdout) if proc.stdout.strip() else []
     except json.JSONDecodeError:
@@ -95,13 +110,29 @@ def _entry(check: dict[str, Any], mapping: dict[str, list[Control]], status: str
 def scan_hcl(root: Path, catalogue: dict[str, Control], waivers: WaiverSet) -> CheckovResult:
     if binary() is None:
         return CheckovResult("hcl", available=False, error="checkov is not installed (pip install 'tapguard[scan]')")
-    reports, error = _run(["-d", ".", "--framework", "terraform", "--skip-path", ".venv", "--skip-path", ".tapguard",
-                           "--skip-path", ".nox", "--skip-path", "tests/fixtures"], root)
+    reports, error = _run(
+        [
+            "-d",
+            ".",
+            "--framework",
+            "terraform",
+            "--skip-path",
+            ".venv",
+            "--skip-path",
+            ".tapguard",
+            "--skip-path",
+            ".nox",
+            "--skip-path",
+            "tests/fixtures",
+        ],
+        root,
+    )
     return _fold("hcl", reports, error, catalogue, waivers, environment="*")
 
 
-def scan_plan(env: str, plan_json: Path, root: Path, catalogue: dict[str, Control], waivers: WaiverSet,
-              hcl_result: CheckovResult | None) -> CheckovResult:
+def scan_plan(
+    env: str, plan_json: Path, root: Path, catalogue: dict[str, Control], waivers: WaiverSet, hcl_result: CheckovResult | None
+) -> CheckovResult:
     if binary() is None:
         return CheckovResult(f"plan:{env}", available=False, error="checkov is not installed (pip install 'tapguard[scan]')")
     reports, error = _run(["-f", str(plan_json), "--framework", "terraform_plan", "--repo-root-for-plan-enrichment", "."], root)
@@ -115,8 +146,9 @@ def scan_plan(env: str, plan_json: Path, root: Path, catalogue: dict[str, Contro
     return result
 
 
-def _fold(scope: str, reports: list[dict[str, Any]], error: str | None, catalogue: dict[str, Control], waivers: WaiverSet,
-          environment: str) -> CheckovResult:
+def _fold(
+    scope: str, reports: list[dict[str, Any]], error: str | None, catalogue: dict[str, Control], waivers: WaiverSet, environment: str
+) -> CheckovResult:
     mapping = _mapping(catalogue)
     result = CheckovResult(scope, available=True, error=error)
     for report in reports:

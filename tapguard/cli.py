@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -43,9 +44,9 @@ def plan_environments(args: argparse.Namespace, envs: list[project.Environment])
     mode = localaws.choose_mode(args.local, args.aws)
     with aws_session(mode, envs) as (aws_env, secrets):
         runner = PlanRunner(tools, state, aws_env, mode, use_cache=not args.no_cache, secrets=secrets)
-        with console.status(f"planning {', '.join(e.name for e in envs)} with {tools.binary.flavour} {tools.binary.version}"):
-            with ThreadPoolExecutor(max_workers=min(2, len(envs))) as pool:
-                results = list(pool.map(runner.plan, envs))
+        label = f"planning {', '.join(e.name for e in envs)} with {tools.binary.flavour} {tools.binary.version}"
+        with console.status(label), ThreadPoolExecutor(max_workers=min(2, len(envs))) as pool:
+            results = list(pool.map(runner.plan, envs))
     return results, secrets
 
 
@@ -65,7 +66,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     table.add_row("binary", f"{tools.binary.flavour} {tools.binary.version} ({tools.binary.path})")
     table.add_row("providers", tools.source.describe())
     table.add_row("CLI config", str(tools.cli_config))
-    table.add_row("AWS mode", "real account (credentials found)" if localaws.aws_credentials_configured() else "embedded local endpoint (no credentials)")
+    table.add_row(
+        "AWS mode",
+        "real account (credentials found)" if localaws.aws_credentials_configured() else "embedded local endpoint (no credentials)",
+    )
     table.add_row("environments", ", ".join(f"{e.name} ({e.region})" for e in project.environments(root)))
     Console().print(table)
     return 0
@@ -76,14 +80,36 @@ def cmd_plan(args: argparse.Namespace) -> int:
     envs = project.select(root, args.environments)
     results, _ = plan_environments(args, envs)
     if args.json:
-        print(json.dumps([{"environment": r.environment, "plan_json": str(r.json_path), "seconds": round(r.seconds, 2), "cached": r.cached, **r.summary} for r in results], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "environment": r.environment,
+                        "plan_json": str(r.json_path),
+                        "seconds": round(r.seconds, 2),
+                        "cached": r.cached,
+                        **r.summary,
+                    }
+                    for r in results
+                ],
+                indent=2,
+            )
+        )
         return 0
     table = Table(title="plans")
     for col in ("environment", "add", "change", "replace", "destroy", "time", "plan JSON"):
         table.add_column(col, justify="right" if col in ("add", "change", "replace", "destroy", "time") else "left")
     for r in results:
         s = r.summary
-        table.add_row(r.environment, str(s["add"]), str(s["change"]), str(s["replace"]), str(s["destroy"]), f"{r.seconds:.1f}s{' (cached)' if r.cached else ''}", _display(r.json_path, root))
+        table.add_row(
+            r.environment,
+            str(s["add"]),
+            str(s["change"]),
+            str(s["replace"]),
+            str(s["destroy"]),
+            f"{r.seconds:.1f}s{' (cached)' if r.cached else ''}",
+            _display(r.json_path, root),
+        )
     Console().print(table)
     if args.out:
         out = Path(args.out)
@@ -133,8 +159,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in run.waivers.problems:
         out.print(f"[bold red]WAIVER[/] {problem.address}: {problem.message}", soft_wrap=True)
     for scan in run.checkov:
-        c = scan.as_dict()["counts"]
-        out.print(f"checkov {scan.scope}: " + (f"{c['passed']} passed, {c['failed']} failed, {c['waived']} waived, {c['unverifiable_at_plan']} unverifiable at plan, {c['skipped_in_code']} suppressed in code" if scan.available else str(scan.error)))
+        out.print(scan.summary_line())
     from tapguard.evidence.bundle import sha256
 
     out.print(f"evidence: {_display(bundle.path, root)} (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)")
@@ -152,7 +177,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from tapguard.drill.lab_targets import LabPostgres, LabRedis
     from tapguard.drill.runner import DrillSettings, drill_lock, run_drill
 
-    journals: list[dict[str, object]] = []
+    journals: list[dict[str, Any]] = []
     if not args.no_drill:
         lab = lab_for_project()
         started = lab.load() is None
@@ -174,7 +199,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         code = cmd_check(args)
     finally:
         Path(handle.name).unlink(missing_ok=True)
-    drills_ok = all(j.get("verdict", {}).get("passed") for j in journals)  # type: ignore[union-attr]
+    drills_ok = all(j.get("verdict", {}).get("passed") for j in journals)
     return code or (0 if drills_ok else 1)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
+from hcl2.api import load as parse_hcl
 
 from tapguard.errors import TapguardError
 
@@ -14,7 +14,7 @@ from tapguard.errors import TapguardError
 def load(path: Path) -> dict[str, Any]:
     try:
         with path.open() as handle:
-            data = hcl2.load(handle)
+            data = parse_hcl(handle)
     except OSError as exc:
         raise TapguardError(f"{path}: cannot read ({exc.strerror})") from exc
     except Exception as exc:  # the parser raises lark errors of many kinds

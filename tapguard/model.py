@@ -77,9 +77,6 @@ class Resource:
         """Set to something: a known non-null value (possibly redacted) or a value unknown until apply."""
         return self.get(path) is not None or self.is_unknown(path)
 
-    def redacted(self) -> dict[str, Any]:
-        return redact(self.after, self.after_sensitive)
-
     def references(self, attribute: str) -> Reference:
         if self.plan is None:
             return Reference(resources=())
@@ -147,8 +144,11 @@ class Plan:
         found = self._follow(scope, refs, 0, (), resource.for_each_refs)
         # X[each.key] / X[count.index] in the same module: the instance with this resource's own key
         if resource.index is not None and ("each.key" in refs or "count.index" in refs):
-            same = tuple(a for a in found.resources if self.by_address[a].index == resource.index
-                         and _module_parts(strip_indexes(self.by_address[a].module)) == scope)
+            same = tuple(
+                a
+                for a in found.resources
+                if self.by_address[a].index == resource.index and _module_parts(strip_indexes(self.by_address[a].module)) == scope
+            )
             if same:
                 return Reference(same, found.root_variables, found.unresolved)
         return found
@@ -484,5 +484,3 @@ def _module_parts(module: str) -> list[str]:
 def _most_specific(refs: list[str]) -> list[str]:
     """Drop references that are a prefix of a more specific one in the same list."""
     return [r for r in refs if not any(o != r and (o.startswith(r + ".") or o.startswith(r + "[")) for o in refs)]
-
-

@@ -8,12 +8,12 @@ binary and the provider version, so an unchanged environment is not planned twic
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
-import fcntl
 import subprocess
 import tempfile
 import threading
@@ -166,7 +166,9 @@ class PlanRunner:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log = self.log_dir / f"{env.name}-{args[0]}.log"
             log.write_text(scrub(proc.stdout + proc.stderr, self.secrets))
-            raise TapguardError(f"{env.name}: {self.toolchain.binary.flavour} {args[0]} failed: {_first_error(proc.stderr)} (full log: {log})")
+            raise TapguardError(
+                f"{env.name}: {self.toolchain.binary.flavour} {args[0]} failed: {_first_error(proc.stderr)} (full log: {log})"
+            )
         return proc.stdout if capture else ""
 
 

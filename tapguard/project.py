@@ -42,8 +42,7 @@ def find_root(start: Path | None = None) -> Path:
         if (candidate / "environments").is_dir() and (candidate / "modules").is_dir():
             return candidate
     raise TapguardError(
-        f"no tapguard project found from {here} upwards (a directory with environments/ and modules/); "
-        f"cd into one or set {ROOT_ENV}"
+        f"no tapguard project found from {here} upwards (a directory with environments/ and modules/); cd into one or set {ROOT_ENV}"
     )
 
 

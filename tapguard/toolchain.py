@@ -110,16 +110,13 @@ def find_binary() -> Binary:
         if located:
             return _describe_binary(Path(located))
     raise TapguardError(
-        "neither terraform nor tofu is on PATH; install Terraform >= 1.11 or OpenTofu >= 1.11, "
-        f"or set {BINARY_ENV} to its path"
+        f"neither terraform nor tofu is on PATH; install Terraform >= 1.11 or OpenTofu >= 1.11, or set {BINARY_ENV} to its path"
     )
 
 
 def _describe_binary(path: Path) -> Binary:
     try:
-        out = subprocess.run(
-            [str(path), "version", "-json"], capture_output=True, text=True, timeout=30, check=False
-        )
+        out = subprocess.run([str(path), "version", "-json"], capture_output=True, text=True, timeout=30, check=False)
     except OSError as exc:
         raise TapguardError(f"cannot run {path}: {exc.strerror}") from exc
     try:
@@ -129,9 +126,7 @@ def _describe_binary(path: Path) -> Binary:
     flavour = "tofu" if "tofu" in path.name or "OpenTofu" in out.stdout else "terraform"
     major, minor = (int(x) for x in version.split(".")[:2])
     if (major, minor) < (1, 11):
-        raise TapguardError(
-            f"{path} is {flavour} {version}; the stacks need >= 1.11 (ephemeral resources, write-only attributes)"
-        )
+        raise TapguardError(f"{path} is {flavour} {version}; the stacks need >= 1.11 (ephemeral resources, write-only attributes)")
     return Binary(path=path, flavour=flavour, version=version)
 
 
@@ -179,9 +174,7 @@ def find_provider_source(binary: Binary) -> ProviderSource:
         if providers:
             return ProviderSource(mirror=root, providers=providers, registry_reachable=registry_reachable())
         if override:
-            raise TapguardError(
-                f"{MIRROR_ENV}={override} holds no providers (expected HOST/NAMESPACE/NAME/VERSION/PLATFORM/)"
-            )
+            raise TapguardError(f"{MIRROR_ENV}={override} holds no providers (expected HOST/NAMESPACE/NAME/VERSION/PLATFORM/)")
     if registry_reachable(binary.registry_host):
         return ProviderSource(mirror=None, registry_reachable=True)
     raise TapguardError(

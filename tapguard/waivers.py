@@ -36,16 +36,19 @@ class Waiver:
     used: int = 0
 
     def covers(self, finding: Finding) -> bool:
-        return (
-            finding.control == self.control
-            and matches(finding.address, self.address)
-            and matches(finding.environment, self.environment)
-        )
+        return finding.control == self.control and matches(finding.address, self.address) and matches(finding.environment, self.environment)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "control": self.control, "address": self.address, "environment": self.environment, "reason": self.reason,
-            "owner": self.owner, "ticket": self.ticket, "expires": self.expires.isoformat(), "checkov": self.checkov, "used": self.used,
+            "control": self.control,
+            "address": self.address,
+            "environment": self.environment,
+            "reason": self.reason,
+            "owner": self.owner,
+            "ticket": self.ticket,
+            "expires": self.expires.isoformat(),
+            "checkov": self.checkov,
+            "used": self.used,
         }
 
 
@@ -127,12 +130,27 @@ def load(path: Path | None, known_controls: Iterable[str], today: dt.date | None
             problem(i, control, "malformed waiver: expires is not a date")
             continue
         if expires < today:
-            problem(i, control, f"waiver EXPIRED on {expires.isoformat()} (owner {entry['owner']}, ticket {entry['ticket']}): the control fails again")
+            problem(
+                i,
+                control,
+                f"waiver EXPIRED on {expires.isoformat()} (owner {entry['owner']}, ticket {entry['ticket']}): the control fails again",
+            )
             continue
         checkov = entry.get("checkov") or []
         if not isinstance(checkov, list) or not all(isinstance(c, str) for c in checkov):
             problem(i, control, "malformed waiver: checkov must be a list of check ids")
             continue
-        valid.append(Waiver(i, control, str(entry["address"]), str(entry["reason"]), str(entry["owner"]), str(entry["ticket"]),
-                            expires, str(entry.get("environment", "*")), checkov))
+        valid.append(
+            Waiver(
+                i,
+                control,
+                str(entry["address"]),
+                str(entry["reason"]),
+                str(entry["owner"]),
+                str(entry["ticket"]),
+                expires,
+                str(entry.get("environment", "*")),
+                checkov,
+            )
+        )
     return WaiverSet(source=path, valid=valid, problems=problems)

@@ -72,7 +72,11 @@ def set_after(data: dict[str, Any], address: str, attribute: str, value: Any) ->
         parts = attribute.split(".")
         for part in parts[:-1]:
             after = after[int(part)] if isinstance(after, list) else after.setdefault(part, {})
-            unknown = (unknown[int(part)] if isinstance(unknown, list) and int(part) < len(unknown) else {}) if isinstance(unknown, list) else unknown.setdefault(part, {})
+            unknown = (
+                (unknown[int(part)] if isinstance(unknown, list) and int(part) < len(unknown) else {})
+                if isinstance(unknown, list)
+                else unknown.setdefault(part, {})
+            )
         if isinstance(after, list):
             after[int(parts[-1])] = value
         else:
@@ -92,8 +96,10 @@ def drop_reference(data: dict[str, Any], config_address: str, attribute: str) ->
             if full == config_address:
                 res.get("expressions", {}).pop(attribute, None)
                 return True
-        return any(walk(call.get("module", {}), f"{prefix}.module.{name}" if prefix else f"module.{name}")
-                   for name, call in node.get("module_calls", {}).items())
+        return any(
+            walk(call.get("module", {}), f"{prefix}.module.{name}" if prefix else f"module.{name}")
+            for name, call in node.get("module_calls", {}).items()
+        )
 
     assert walk(data["configuration"]["root_module"], ""), config_address
 

@@ -27,7 +27,7 @@ def test_unknown_key_resolves_through_module_variables_and_outputs(plan_data: di
     cluster = plan.by_address["module.aurora.aws_rds_cluster.this"]
     assert cluster.is_unknown("kms_key_id")
     assert cluster.references("kms_key_id").resources == ('module.kms.aws_kms_key.this["aurora"]',)
-    group = plan.by_address["module.redis.aws_cloudwatch_log_group.this[\"slow-log\"]"]
+    group = plan.by_address['module.redis.aws_cloudwatch_log_group.this["slow-log"]']
     assert [r.address for r in group.referenced("kms_key_id", "aws_kms_key")] == ['module.kms.aws_kms_key.this["logs"]']
 
 
@@ -48,14 +48,45 @@ def test_sensitive_values_are_redacted_everywhere(plan_data: dict[str, Any]) -> 
         "format_version": "1.2",
         "variables": {"token": {"value": "s3cr3t-variable-value"}},
         "configuration": {"root_module": {"variables": {"token": {"sensitive": True}}}},
-        "resource_changes": [{"address": "aws_x.y", "type": "aws_x", "name": "y", "change": {
-            "actions": ["create"], "after": {"auth_token": "s3cr3t-token-value", "nested": [{"pw": "s3cr3t-nested-pw"}], "plain": "visible"},
-            "after_unknown": {}, "after_sensitive": {"auth_token": True, "nested": [{"pw": True}]},
-            "before": None, "before_sensitive": False}}],
-        "planned_values": {"root_module": {"resources": [{"address": "aws_x.y", "values": {"auth_token": "s3cr3t-token-value"}, "sensitive_values": {"auth_token": True}}]}},
+        "resource_changes": [
+            {
+                "address": "aws_x.y",
+                "type": "aws_x",
+                "name": "y",
+                "change": {
+                    "actions": ["create"],
+                    "after": {"auth_token": "s3cr3t-token-value", "nested": [{"pw": "s3cr3t-nested-pw"}], "plain": "visible"},
+                    "after_unknown": {},
+                    "after_sensitive": {"auth_token": True, "nested": [{"pw": True}]},
+                    "before": None,
+                    "before_sensitive": False,
+                },
+            }
+        ],
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_x.y", "values": {"auth_token": "s3cr3t-token-value"}, "sensitive_values": {"auth_token": True}}
+                ]
+            }
+        },
         "output_changes": {"o": {"after": "s3cr3t-output-value", "after_sensitive": True}},
-        "prior_state": {"values": {"root_module": {"resources": [{"address": "data.aws_y.z", "mode": "data", "type": "aws_y", "name": "z",
-                                                                  "values": {"secret_string": "s3cr3t-data-value", "copy": "has s3cr3t-token-value inside"}, "sensitive_values": {"secret_string": True}}]}}},
+        "prior_state": {
+            "values": {
+                "root_module": {
+                    "resources": [
+                        {
+                            "address": "data.aws_y.z",
+                            "mode": "data",
+                            "type": "aws_y",
+                            "name": "z",
+                            "values": {"secret_string": "s3cr3t-data-value", "copy": "has s3cr3t-token-value inside"},
+                            "sensitive_values": {"secret_string": True},
+                        }
+                    ]
+                }
+            }
+        },
     }
     redacted, removed = model.redact_plan_json(raw)
     text = json.dumps(redacted)
@@ -97,9 +128,23 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("neither", json.dumps({"format_version": "1.0", "foo": 1}).encode(), "not a plan"),
     ("errored plan", json.dumps({**_valid(), "errored": True}).encode(), "the plan errored"),
     ("resource_changes object", json.dumps({**_valid(), "resource_changes": {}}).encode(), "resource_changes is a dict"),
-    ("change without address", json.dumps({**_valid(), "resource_changes": [{"type": "x"}]}).encode(), "resource_changes[0] has no address"),
-    ("change without actions", json.dumps({**_valid(), "resource_changes": [{"address": "a.b", "type": "a", "change": {}}]}).encode(), "has no change.actions"),
-    ("after not object", json.dumps({**_valid(), "resource_changes": [{"address": "a.b", "type": "a", "change": {"actions": ["create"], "after": 3}}]}).encode(), "change.after is not an object"),
+    (
+        "change without address",
+        json.dumps({**_valid(), "resource_changes": [{"type": "x"}]}).encode(),
+        "resource_changes[0] has no address",
+    ),
+    (
+        "change without actions",
+        json.dumps({**_valid(), "resource_changes": [{"address": "a.b", "type": "a", "change": {}}]}).encode(),
+        "has no change.actions",
+    ),
+    (
+        "after not object",
+        json.dumps(
+            {**_valid(), "resource_changes": [{"address": "a.b", "type": "a", "change": {"actions": ["create"], "after": 3}}]}
+        ).encode(),
+        "change.after is not an object",
+    ),
     ("configuration list", json.dumps({**_valid(), "configuration": []}).encode(), "configuration is not an object"),
 ]
 

@@ -61,20 +61,48 @@ def test_missing_local_module_is_named(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
     (root / "main.tf").write_text('module "x" {\n  source = "../nowhere"\n}\n')
-    with pytest.raises(TapguardError, match="module source ../nowhere does not exist"):
+    with pytest.raises(TapguardError, match=r"module source \.\./nowhere does not exist"):
         module_dirs(root)
 
 
 # ---------------------------------------------------------------- inventory: regressions show here
 INVENTORY = {
-    "us-west-2": {"aws_rds_cluster": 1, "aws_rds_cluster_instance": 3, "aws_elasticache_replication_group": 1, "aws_efs_file_system": 1,
-                  "aws_efs_mount_target": 3, "aws_kms_key": 6, "aws_nat_gateway": 3, "aws_subnet": 6, "aws_secretsmanager_secret": 0,
-                  "aws_secretsmanager_secret_rotation": 2, "aws_api_gateway_stage": 1, "aws_wafv2_web_acl": 1, "aws_ecs_service": 1,
-                  "aws_kinesis_stream": 0, "aws_cloudtrail": 1, "aws_flow_log": 1},
-    "eu-west-1": {"aws_rds_cluster": 1, "aws_rds_cluster_instance": 3, "aws_elasticache_replication_group": 1, "aws_efs_file_system": 1,
-                  "aws_efs_mount_target": 3, "aws_kms_key": 7, "aws_nat_gateway": 3, "aws_subnet": 6, "aws_secretsmanager_secret": 1,
-                  "aws_secretsmanager_secret_rotation": 1, "aws_api_gateway_stage": 1, "aws_wafv2_web_acl": 1, "aws_ecs_service": 3,
-                  "aws_kinesis_stream": 3, "aws_cloudtrail": 1, "aws_flow_log": 1},
+    "us-west-2": {
+        "aws_rds_cluster": 1,
+        "aws_rds_cluster_instance": 3,
+        "aws_elasticache_replication_group": 1,
+        "aws_efs_file_system": 1,
+        "aws_efs_mount_target": 3,
+        "aws_kms_key": 6,
+        "aws_nat_gateway": 3,
+        "aws_subnet": 6,
+        "aws_secretsmanager_secret": 0,
+        "aws_secretsmanager_secret_rotation": 2,
+        "aws_api_gateway_stage": 1,
+        "aws_wafv2_web_acl": 1,
+        "aws_ecs_service": 1,
+        "aws_kinesis_stream": 0,
+        "aws_cloudtrail": 1,
+        "aws_flow_log": 1,
+    },
+    "eu-west-1": {
+        "aws_rds_cluster": 1,
+        "aws_rds_cluster_instance": 3,
+        "aws_elasticache_replication_group": 1,
+        "aws_efs_file_system": 1,
+        "aws_efs_mount_target": 3,
+        "aws_kms_key": 7,
+        "aws_nat_gateway": 3,
+        "aws_subnet": 6,
+        "aws_secretsmanager_secret": 1,
+        "aws_secretsmanager_secret_rotation": 1,
+        "aws_api_gateway_stage": 1,
+        "aws_wafv2_web_acl": 1,
+        "aws_ecs_service": 3,
+        "aws_kinesis_stream": 3,
+        "aws_cloudtrail": 1,
+        "aws_flow_log": 1,
+    },
 }
 
 
@@ -84,7 +112,11 @@ def test_environment_inventory(env: str, env_plans: dict[str, Path]) -> None:
     counts = {t: len(plan.of_type(t)) for t in INVENTORY[env]}
     assert counts == INVENTORY[env]
     cluster = plan.of_type("aws_rds_cluster")[0]
-    assert (cluster.get("engine"), cluster.get("storage_encrypted"), cluster.get("deletion_protection")) == ("aurora-postgresql", True, False)
+    assert (cluster.get("engine"), cluster.get("storage_encrypted"), cluster.get("deletion_protection")) == (
+        "aurora-postgresql",
+        True,
+        False,
+    )
     assert sorted(i.get("availability_zone") for i in plan.of_type("aws_rds_cluster_instance")) == [f"{env}{z}" for z in "abc"]
     redis = plan.of_type("aws_elasticache_replication_group")[0]
     assert (redis.get("num_cache_clusters"), redis.get("multi_az_enabled"), redis.get("transit_encryption_enabled")) == (3, True, True)
@@ -95,7 +127,10 @@ def test_environment_inventory(env: str, env_plans: dict[str, Path]) -> None:
 def test_existing_secrets_are_read_not_created_in_us_west_2(env_plans: dict[str, Path]) -> None:
     plan = model.load(env_plans["us-west-2"])
     assert not plan.of_type("aws_secretsmanager_secret")
-    assert {r.get("name") for r in plan.of_type("aws_secretsmanager_secret", mode="data")} == {"payments/aurora-master", "payments/redis-auth"}
+    assert {r.get("name") for r in plan.of_type("aws_secretsmanager_secret", mode="data")} == {
+        "payments/aurora-master",
+        "payments/redis-auth",
+    }
     aurora = plan.of_type("aws_rds_cluster")[0]
     assert aurora.get("master_password") is None and aurora.get("manage_master_user_password") in (None, False)
 
@@ -111,10 +146,23 @@ def test_fmt_and_validate_clean(env: str, root: Path, tools: toolchain.Toolchain
     from tapguard.plan import hermetic_copy
 
     run_env = {**__import__("os").environ, **tools.env()}
-    fmt = subprocess.run([str(tools.binary.path), "fmt", "-check", "-recursive", "-no-color", str(root / "modules"), str(root / "environments")],
-                         capture_output=True, text=True, env=run_env, check=False)
+    fmt = subprocess.run(
+        [str(tools.binary.path), "fmt", "-check", "-recursive", "-no-color", str(root / "modules"), str(root / "environments")],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        check=False,
+    )
     assert fmt.returncode == 0, fmt.stdout
     work = hermetic_copy(project.load_environment(root / "environments" / env), tmp_path)
-    subprocess.run([str(tools.binary.path), "init", "-backend=false", "-input=false", "-no-color"], cwd=work, env=run_env, check=True, capture_output=True)
-    validate = subprocess.run([str(tools.binary.path), "validate", "-no-color"], cwd=work, env=run_env, capture_output=True, text=True, check=False)
+    subprocess.run(
+        [str(tools.binary.path), "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=work,
+        env=run_env,
+        check=True,
+        capture_output=True,
+    )
+    validate = subprocess.run(
+        [str(tools.binary.path), "validate", "-no-color"], cwd=work, env=run_env, capture_output=True, text=True, check=False
+    )
     assert validate.returncode == 0, validate.stdout + validate.stderr

@@ -25,7 +25,7 @@ def test_binary_is_found_and_described() -> None:
 
 def test_binary_override_that_is_not_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(toolchain.BINARY_ENV, str(tmp_path / "nothing"))
-    with pytest.raises(TapguardError, match="TAPGUARD_TERRAFORM=.* is not an executable"):
+    with pytest.raises(TapguardError, match=r"TAPGUARD_TERRAFORM=.* is not an executable"):
         toolchain.find_binary()
 
 
@@ -38,7 +38,9 @@ def test_no_binary_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_scan_mirror_reads_the_layout(tmp_path: Path) -> None:
     providers = toolchain.scan_mirror(_mirror(tmp_path))
-    assert [(p.host, p.source, p.version, p.platform) for p in providers] == [("registry.terraform.io", "hashicorp/aws", "5.100.0", "linux_amd64")]
+    assert [(p.host, p.source, p.version, p.platform) for p in providers] == [
+        ("registry.terraform.io", "hashicorp/aws", "5.100.0", "linux_amd64")
+    ]
 
 
 def test_mirror_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -58,12 +60,14 @@ def test_no_source_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(toolchain.MIRROR_ENV, raising=False)
     monkeypatch.setattr(toolchain, "MIRROR_CANDIDATES", ("/nonexistent/mirror",))
     monkeypatch.setenv(toolchain.REGISTRY_ENV, "off")
-    with pytest.raises(TapguardError, match="no provider source: registry.terraform.io is unreachable"):
+    with pytest.raises(TapguardError, match=r"no provider source: registry\.terraform\.io is unreachable"):
         toolchain.find_provider_source(toolchain.find_binary())
 
 
 def test_cli_config_for_terraform_uses_the_mirror_and_never_the_home_rc(tmp_path: Path) -> None:
-    source = toolchain.ProviderSource(mirror=_mirror(tmp_path), providers=toolchain.scan_mirror(tmp_path / "mirror"), registry_reachable=True)
+    source = toolchain.ProviderSource(
+        mirror=_mirror(tmp_path), providers=toolchain.scan_mirror(tmp_path / "mirror"), registry_reachable=True
+    )
     binary = toolchain.Binary(Path("/usr/bin/terraform"), "terraform", "1.11.4")
     rc = toolchain.write_cli_config(tmp_path / "state", binary, source).read_text()
     assert f'path    = "{tmp_path / "mirror"}"' in rc

@@ -110,13 +110,9 @@ class Context:
     def missing(self, rtype: str, why: str) -> Finding:
         """A resource the control needs is absent: fail where the profile requires it, else not applicable."""
         required = rtype in self.profile.requires or not self.profile.requires
-        return self.finding(
-            f"(no {rtype})", "", FAIL if required else NOT_APPLICABLE, None, f"at least one {rtype}", why
-        )
+        return self.finding(f"(no {rtype})", "", FAIL if required else NOT_APPLICABLE, None, f"at least one {rtype}", why)
 
-    def expect(
-        self, r: Resource, attribute: str, good: Callable[[Any], bool], expected: Any, message: str
-    ) -> Finding:
+    def expect(self, r: Resource, attribute: str, good: Callable[[Any], bool], expected: Any, message: str) -> Finding:
         """Judge a known value; an unknown one is `unknown` (the check should resolve it first)."""
         if r.is_unknown(attribute):
             return self.finding(r, attribute, UNKNOWN, "(known after apply)", expected, "unknown at plan time")
@@ -190,8 +186,12 @@ def catalogue() -> dict[str, Control]:
 
 @cache
 def profiles() -> dict[str, Profile]:
-    raw = yaml.safe_load(PROFILES.read_text())
-    return {name: Profile(name=name, **{k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}) for name, body in raw.items()}
+    raw: dict[str, dict[str, Any]] = yaml.safe_load(PROFILES.read_text())
+    out = {}
+    for name, body in raw.items():
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
+        out[name] = Profile(name=name, **fields)
+    return out
 
 
 def profile_for(env: str, plan: Plan) -> Profile:
@@ -201,8 +201,9 @@ def profile_for(env: str, plan: Plan) -> Profile:
     return Profile(name=env, region=plan.region)
 
 
-def evaluate(env: str, plan: Plan, profile: Profile | None = None, hcl_dirs: list[Path] | None = None,
-             only: Iterable[str] | None = None) -> list[Finding]:
+def evaluate(
+    env: str, plan: Plan, profile: Profile | None = None, hcl_dirs: list[Path] | None = None, only: Iterable[str] | None = None
+) -> list[Finding]:
     """Every finding of every (selected) control for one environment's plan."""
     ctx = Context(env=env, plan=plan, profile=profile or profile_for(env, plan), hcl_dirs=hcl_dirs or [])
     findings: list[Finding] = []
@@ -214,7 +215,9 @@ def evaluate(env: str, plan: Plan, profile: Profile | None = None, hcl_dirs: lis
         except Exception as exc:  # a broken check must show up as a failure, not vanish
             produced = [ctx.fail("(control error)", "", type(exc).__name__, "the check to run", str(exc))]
         if not produced:
-            produced = [ctx.finding("(nothing evaluated)", "", FAIL, None, "resources to evaluate", "the control found nothing to evaluate")]
+            produced = [
+                ctx.finding("(nothing evaluated)", "", FAIL, None, "resources to evaluate", "the control found nothing to evaluate")
+            ]
         findings.extend(produced)
     return findings
 

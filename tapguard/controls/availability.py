@@ -10,7 +10,11 @@ from tapguard.model import Resource
 
 
 def _azs_of_subnets(subnets: list[Resource]) -> set[str]:
-    return {str(s.get("availability_zone") or s.get("availability_zone_id")) for s in subnets if s.has("availability_zone") or s.has("availability_zone_id")}
+    return {
+        str(s.get("availability_zone") or s.get("availability_zone_id"))
+        for s in subnets
+        if s.has("availability_zone") or s.has("availability_zone_id")
+    }
 
 
 @check("R1")
@@ -24,14 +28,31 @@ def aurora_multi_az(ctx: Context) -> Iterator[Finding]:
         yield ctx.verdict(len(mine) >= 2, c, "instances", len(mine), ">= 2 (writer + at least one replica)", "no replica to fail over to")
         zones = [i.get("availability_zone") for i in mine]
         if all(zones) and mine:
-            yield ctx.verdict(len(set(zones)) >= min(len(mine), ctx.profile.min_azs), c, "availability_zone", sorted(set(zones)),
-                              f"instances in >= {ctx.profile.min_azs} distinct AZs", "writer and replicas share an AZ")
+            yield ctx.verdict(
+                len(set(zones)) >= min(len(mine), ctx.profile.min_azs),
+                c,
+                "availability_zone",
+                sorted(set(zones)),
+                f"instances in >= {ctx.profile.min_azs} distinct AZs",
+                "writer and replicas share an AZ",
+            )
         else:
-            yield ctx.fail(c, "availability_zone", zones, "set explicitly on every instance", "AZ left to AWS: replicas may land in the writer's AZ")
+            yield ctx.fail(
+                c, "availability_zone", zones, "set explicitly on every instance", "AZ left to AWS: replicas may land in the writer's AZ"
+            )
         classes = {i.get("instance_class") for i in mine}
-        yield ctx.verdict(len(classes) <= 1, c, "instance_class", sorted(map(str, classes)), "one class for writer and replicas", "a promoted replica may be too small")
+        yield ctx.verdict(
+            len(classes) <= 1,
+            c,
+            "instance_class",
+            sorted(map(str, classes)),
+            "one class for writer and replicas",
+            "a promoted replica may be too small",
+        )
         tiers = [i.get("promotion_tier") for i in mine]
-        yield ctx.verdict(all(t is not None for t in tiers), c, "promotion_tier", tiers, "set on every instance", "failover target order is arbitrary")
+        yield ctx.verdict(
+            all(t is not None for t in tiers), c, "promotion_tier", tiers, "set on every instance", "failover target order is arbitrary"
+        )
 
 
 @check("R2")
@@ -40,8 +61,21 @@ def aurora_backups(ctx: Context) -> Iterator[Finding]:
     if not clusters:
         yield ctx.missing("aws_rds_cluster", "no Aurora cluster to verify")
     for c in clusters:
-        yield ctx.expect(c, "backup_retention_period", lambda v: isinstance(v, int) and 7 <= v <= 35, "7-35 days, set explicitly", "backup retention under a week or left to the default")
-        yield ctx.verdict(c.has("preferred_backup_window") and not c.is_unknown("preferred_backup_window"), c, "preferred_backup_window", c.get("preferred_backup_window"), "set", "backup window left to AWS")
+        yield ctx.expect(
+            c,
+            "backup_retention_period",
+            lambda v: isinstance(v, int) and 7 <= v <= 35,
+            "7-35 days, set explicitly",
+            "backup retention under a week or left to the default",
+        )
+        yield ctx.verdict(
+            c.has("preferred_backup_window") and not c.is_unknown("preferred_backup_window"),
+            c,
+            "preferred_backup_window",
+            c.get("preferred_backup_window"),
+            "set",
+            "backup window left to AWS",
+        )
         yield ctx.expect(c, "copy_tags_to_snapshot", lambda v: v is True, True, "snapshots lose their classification tags")
 
 
@@ -55,15 +89,37 @@ def redis_failover(ctx: Context) -> Iterator[Finding]:
         yield ctx.expect(g, "multi_az_enabled", lambda v: v is True, True, "replicas may share the primary's AZ")
         nodes = g.get("num_cache_clusters")
         groups_n, replicas = g.get("num_node_groups"), g.get("replicas_per_node_group")
-        enough = (isinstance(nodes, int) and nodes >= 2) or (isinstance(groups_n, int) and groups_n >= 1 and isinstance(replicas, int) and replicas >= 1)
-        yield ctx.verdict(enough, g, "num_cache_clusters", nodes if nodes is not None else {"node_groups": groups_n, "replicas": replicas}, ">= 2 nodes", "no replica to promote")
+        enough = (isinstance(nodes, int) and nodes >= 2) or (
+            isinstance(groups_n, int) and groups_n >= 1 and isinstance(replicas, int) and replicas >= 1
+        )
+        yield ctx.verdict(
+            enough,
+            g,
+            "num_cache_clusters",
+            nodes if nodes is not None else {"node_groups": groups_n, "replicas": replicas},
+            ">= 2 nodes",
+            "no replica to promote",
+        )
         azs = as_list(g.get("preferred_cache_cluster_azs"))
         if azs:
-            yield ctx.verdict(len(set(azs)) >= min(len(azs), ctx.profile.min_azs), g, "preferred_cache_cluster_azs", azs,
-                              f"distinct AZs (>= {ctx.profile.min_azs})", "nodes share an AZ")
+            yield ctx.verdict(
+                len(set(azs)) >= min(len(azs), ctx.profile.min_azs),
+                g,
+                "preferred_cache_cluster_azs",
+                azs,
+                f"distinct AZs (>= {ctx.profile.min_azs})",
+                "nodes share an AZ",
+            )
         for sg in g.referenced("subnet_group_name", "aws_elasticache_subnet_group"):
             zones = _azs_of_subnets(sg.referenced("subnet_ids", "aws_subnet"))
-            yield ctx.verdict(len(zones) >= ctx.profile.min_azs, sg, "subnet_ids", sorted(zones), f">= {ctx.profile.min_azs} AZs", "subnet group spans too few AZs")
+            yield ctx.verdict(
+                len(zones) >= ctx.profile.min_azs,
+                sg,
+                "subnet_ids",
+                sorted(zones),
+                f">= {ctx.profile.min_azs} AZs",
+                "subnet group spans too few AZs",
+            )
 
 
 @check("R4")
@@ -73,7 +129,14 @@ def redis_snapshots(ctx: Context) -> Iterator[Finding]:
         yield ctx.missing("aws_elasticache_replication_group", "no Redis replication group to verify")
     for g in groups:
         yield ctx.expect(g, "snapshot_retention_limit", lambda v: isinstance(v, int) and v >= 1, ">= 1 day", "snapshots disabled")
-        yield ctx.verdict(g.has("snapshot_window") and not g.is_unknown("snapshot_window"), g, "snapshot_window", g.get("snapshot_window"), "set", "snapshot window left to AWS")
+        yield ctx.verdict(
+            g.has("snapshot_window") and not g.is_unknown("snapshot_window"),
+            g,
+            "snapshot_window",
+            g.get("snapshot_window"),
+            "set",
+            "snapshot window left to AWS",
+        )
 
 
 @check("R5")
@@ -84,16 +147,31 @@ def efs_multi_az(ctx: Context) -> Iterator[Finding]:
     targets = ctx.resources("aws_efs_mount_target")
     for fs in systems:
         one_zone = fs.get("availability_zone_name") or "availability_zone_name" in fs.config
-        yield ctx.verdict(not one_zone, fs, "availability_zone_name", fs.get("availability_zone_name"), "unset (regional)", "One Zone file system")
+        yield ctx.verdict(
+            not one_zone, fs, "availability_zone_name", fs.get("availability_zone_name"), "unset (regional)", "One Zone file system"
+        )
         mine = [t for t in targets if fs.address in t.references("file_system_id").resources]
         subnets = [s for t in mine for s in t.referenced("subnet_id", "aws_subnet")]
         zones = _azs_of_subnets(subnets)
         # a for_each over a subnet list references every subnet: count the targets as well as their AZs
         good = len(mine) >= ctx.profile.min_azs and len(zones) >= ctx.profile.min_azs
-        yield ctx.verdict(good, fs, "mount_targets", {"targets": len(mine), "zones": sorted(zones)},
-                          f"mount targets in >= {ctx.profile.min_azs} AZs", "file system unreachable when an AZ fails")
+        yield ctx.verdict(
+            good,
+            fs,
+            "mount_targets",
+            {"targets": len(mine), "zones": sorted(zones)},
+            f"mount targets in >= {ctx.profile.min_azs} AZs",
+            "file system unreachable when an AZ fails",
+        )
         for t in mine:
-            yield ctx.verdict(t.has("security_groups"), t, "security_groups", t.get("security_groups"), "set", "mount target in the VPC's default security group")
+            yield ctx.verdict(
+                t.has("security_groups"),
+                t,
+                "security_groups",
+                t.get("security_groups"),
+                "set",
+                "mount target in the VPC's default security group",
+            )
 
 
 @check("R6")
@@ -105,7 +183,9 @@ def efs_backups(ctx: Context) -> Iterator[Finding]:
     for fs in systems:
         mine = [p for p in policies if fs.address in p.references("file_system_id").resources]
         enabled = any(p.get("backup_policy.0.status") == "ENABLED" for p in mine)
-        yield ctx.verdict(enabled, fs, "backup_policy", [p.get("backup_policy.0.status") for p in mine], "ENABLED", "file system is not backed up")
+        yield ctx.verdict(
+            enabled, fs, "backup_policy", [p.get("backup_policy.0.status") for p in mine], "ENABLED", "file system is not backed up"
+        )
 
 
 @check("R7")
@@ -119,11 +199,25 @@ def network_spans_azs(ctx: Context) -> Iterator[Finding]:
     private = [s for s in subnets if s not in public]
     for tier, members in (("public", public), ("private", private)):
         zones = _azs_of_subnets(members)
-        yield ctx.verdict(len(zones) >= need, f"(aws_subnet {tier})", "availability_zone", sorted(zones), f">= {need} AZs", f"{tier} subnets span too few AZs")
+        yield ctx.verdict(
+            len(zones) >= need,
+            f"(aws_subnet {tier})",
+            "availability_zone",
+            sorted(zones),
+            f">= {need} AZs",
+            f"{tier} subnets span too few AZs",
+        )
     nats = ctx.resources("aws_nat_gateway")
     if ctx.profile.nat_per_az:
         nat_zones = _azs_of_subnets([s for n in nats for s in n.referenced("subnet_id", "aws_subnet")])
-        yield ctx.verdict(len(nat_zones) >= need, "(aws_nat_gateway)", "subnet_id", sorted(nat_zones), f"one NAT gateway in each of >= {need} AZs", "an AZ loss cuts egress for the others")
+        yield ctx.verdict(
+            len(nat_zones) >= need,
+            "(aws_nat_gateway)",
+            "subnet_id",
+            sorted(nat_zones),
+            f"one NAT gateway in each of >= {need} AZs",
+            "an AZ loss cuts egress for the others",
+        )
         for n in nats:
             yield ctx.expect(n, "connectivity_type", lambda v: v in (None, "public"), "public", "private NAT cannot reach AWS APIs")
     for e in ctx.resources("aws_eip"):
@@ -134,9 +228,21 @@ def network_spans_azs(ctx: Context) -> Iterator[Finding]:
         for table in ctx.resources("aws_route_table"):
             if n.address not in table.references("route").resources:
                 continue
-            served = [s for a in associations if table.address in a.references("route_table_id").resources for s in a.referenced("subnet_id", "aws_subnet")]
+            served = [
+                s
+                for a in associations
+                if table.address in a.references("route_table_id").resources
+                for s in a.referenced("subnet_id", "aws_subnet")
+            ]
             zones = _azs_of_subnets(served)
-            yield ctx.verdict(zones <= nat_zone, table, "route.nat_gateway_id", {"nat": sorted(nat_zone), "subnets": sorted(zones)}, "the NAT gateway of the same AZ", "private subnets depend on another AZ's NAT")
+            yield ctx.verdict(
+                zones <= nat_zone,
+                table,
+                "route.nat_gateway_id",
+                {"nat": sorted(nat_zone), "subnets": sorted(zones)},
+                "the NAT gateway of the same AZ",
+                "private subnets depend on another AZ's NAT",
+            )
 
 
 @check("R8")
@@ -146,10 +252,19 @@ def services_highly_available(ctx: Context) -> Iterator[Finding]:
         yield ctx.missing("aws_ecs_service", "no ECS services in this stack")
     for s in services:
         yield ctx.expect(s, "desired_count", lambda v: isinstance(v, int) and v >= 2, ">= 2", "a single task is a single point of failure")
-        fargate = s.get("launch_type") == "FARGATE" or any(p.get("capacity_provider", "").startswith("FARGATE") for p in as_list(s.get("capacity_provider_strategy")))
+        fargate = s.get("launch_type") == "FARGATE" or any(
+            p.get("capacity_provider", "").startswith("FARGATE") for p in as_list(s.get("capacity_provider_strategy"))
+        )
         yield ctx.verdict(fargate, s, "launch_type", s.get("launch_type"), "FARGATE", "not on Fargate")
         zones = _azs_of_subnets(s.referenced("network_configuration.0.subnets", "aws_subnet"))
-        yield ctx.verdict(len(zones) >= ctx.profile.min_azs, s, "network_configuration.0.subnets", sorted(zones), f">= {ctx.profile.min_azs} AZs", "tasks confined to too few AZs")
+        yield ctx.verdict(
+            len(zones) >= ctx.profile.min_azs,
+            s,
+            "network_configuration.0.subnets",
+            sorted(zones),
+            f">= {ctx.profile.min_azs} AZs",
+            "tasks confined to too few AZs",
+        )
         yield ctx.expect(s, "deployment_circuit_breaker.0.enable", lambda v: v is True, True, "a failed deployment is not stopped")
 
 
@@ -164,8 +279,14 @@ def kinesis_capacity(ctx: Context) -> Iterator[Finding]:
         mode = s.get("stream_mode_details.0.stream_mode")
         shards = s.get("shard_count")
         good = mode == "ON_DEMAND" or (isinstance(shards, int) and shards > needed)
-        yield ctx.verdict(good, s, "shard_count", shards if mode != "ON_DEMAND" else "ON_DEMAND",
-                          f"ON_DEMAND or > {needed} shards for {ctx.profile.peak_requests_per_minute:,} records/min with headroom", "stream throttles at peak")
+        yield ctx.verdict(
+            good,
+            s,
+            "shard_count",
+            shards if mode != "ON_DEMAND" else "ON_DEMAND",
+            f"ON_DEMAND or > {needed} shards for {ctx.profile.peak_requests_per_minute:,} records/min with headroom",
+            "stream throttles at peak",
+        )
 
 
 @check("R10")
@@ -178,11 +299,24 @@ def api_throttling(ctx: Context) -> Iterator[Finding]:
     for m in settings:
         rate, burst = m.get("settings.0.throttling_rate_limit"), m.get("settings.0.throttling_burst_limit")
         sized = isinstance(rate, int | float) and rate >= peak * 1.2 and isinstance(burst, int | float) and burst >= rate
-        yield ctx.verdict(sized, m, "settings.0.throttling_rate_limit", {"rate": rate, "burst": burst},
-                          f"rate >= {math.ceil(peak * 1.2)}/s (peak {peak:.0f}/s + 20 %), burst >= rate", "throttling off (-1) or below the expected peak")
+        yield ctx.verdict(
+            sized,
+            m,
+            "settings.0.throttling_rate_limit",
+            {"rate": rate, "burst": burst},
+            f"rate >= {math.ceil(peak * 1.2)}/s (peak {peak:.0f}/s + 20 %), burst >= rate",
+            "throttling off (-1) or below the expected peak",
+        )
     for p in plans:
         rate = p.get("throttle_settings.0.rate_limit")
-        yield ctx.verdict(isinstance(rate, int | float) and rate >= peak * 1.2, p, "throttle_settings.0.rate_limit", rate, f">= {math.ceil(peak * 1.2)}/s", "usage plan throttles below the peak")
+        yield ctx.verdict(
+            isinstance(rate, int | float) and rate >= peak * 1.2,
+            p,
+            "throttle_settings.0.rate_limit",
+            rate,
+            f">= {math.ceil(peak * 1.2)}/s",
+            "usage plan throttles below the peak",
+        )
 
 
 @check("R11")
@@ -190,6 +324,8 @@ def region_pinned(ctx: Context) -> Iterator[Finding]:
     expected = ctx.profile.region
     actual = ctx.plan.region
     if expected is None:
-        yield ctx.verdict(actual is not None, "provider.aws", "region", actual, "a constant region", "region not pinned in the provider block")
+        yield ctx.verdict(
+            actual is not None, "provider.aws", "region", actual, "a constant region", "region not pinned in the provider block"
+        )
     else:
         yield ctx.verdict(actual == expected, "provider.aws", "region", actual, expected, f"stack must deploy to {expected}")

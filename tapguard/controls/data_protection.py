@@ -64,8 +64,14 @@ def secrets_encrypted(ctx: Context) -> Iterator[Finding]:
     for s in existing:
         key = s.get("kms_key_id")
         good = bool(key) and "alias/aws/" not in str(key)
-        yield ctx.verdict(good, s, "kms_key_id", key or "(AWS-managed aws/secretsmanager)", "a customer-managed key",
-                          "existing secret is encrypted with the AWS-managed key; re-encrypt it with a CMK")
+        yield ctx.verdict(
+            good,
+            s,
+            "kms_key_id",
+            key or "(AWS-managed aws/secretsmanager)",
+            "a customer-managed key",
+            "existing secret is encrypted with the AWS-managed key; re-encrypt it with a CMK",
+        )
     if not created and not existing:
         yield ctx.missing("aws_secretsmanager_secret", "no secrets to verify")
 
@@ -88,7 +94,9 @@ def api_cache_encrypted(ctx: Context) -> Iterator[Finding]:
     for s in stages:
         if s.get("cache_cluster_enabled") is True:
             covered = any(m.get("settings.0.cache_data_encrypted") is True for m in settings)
-            yield ctx.verdict(covered, s, "cache_cluster_enabled", True, "cache_data_encrypted = true in method settings", "API cache is not encrypted")
+            yield ctx.verdict(
+                covered, s, "cache_cluster_enabled", True, "cache_data_encrypted = true in method settings", "API cache is not encrypted"
+            )
         else:
             yield ctx.ok(s, "cache_cluster_enabled", s.get("cache_cluster_enabled"), "off, or encrypted")
     for m in settings:
@@ -125,20 +133,27 @@ def key_access_limited(ctx: Context) -> Iterator[Finding]:
             yield ctx.fail(k, "policy", k.get("policy"), "an explicit key policy", "no key policy (the default grants the whole account)")
             continue
         open_statements = [
-            s.get("Sid", "?") for s in policy.statements(doc)
+            s.get("Sid", "?")
+            for s in policy.statements(doc)
             if s.get("Effect") == "Allow" and "*" in policy.principals(s) and not s.get("Condition")
         ]
-        yield ctx.verdict(not open_statements, k, "policy", open_statements, "no Allow to Principal * without a condition", "key usable by anyone")
+        yield ctx.verdict(
+            not open_statements, k, "policy", open_statements, "no Allow to Principal * without a condition", "key usable by anyone"
+        )
     for r in ctx.resources("aws_iam_policy", "aws_iam_role_policy"):
         doc = policy.document(r, "policy")
         if doc is None:
             continue
         broad = [
-            s.get("Sid", "?") for s in policy.statements(doc)
-            if s.get("Effect") == "Allow" and "*" in policy.resources(s)
+            s.get("Sid", "?")
+            for s in policy.statements(doc)
+            if s.get("Effect") == "Allow"
+            and "*" in policy.resources(s)
             and any(a in ("kms:*", "*", "kms:Decrypt") for a in policy.actions(s))
         ]
-        yield ctx.verdict(not broad, r, "policy", broad, "no kms:* or kms:Decrypt on every key", "IAM policy can use every key in the account")
+        yield ctx.verdict(
+            not broad, r, "policy", broad, "no kms:* or kms:Decrypt on every key", "IAM policy can use every key in the account"
+        )
 
 
 @check("T1")
@@ -149,13 +164,24 @@ def aurora_tls(ctx: Context) -> Iterator[Finding]:
     for c in clusters:
         groups = c.referenced("db_cluster_parameter_group_name", "aws_rds_cluster_parameter_group")
         if not groups:
-            yield ctx.fail(c, "db_cluster_parameter_group_name", c.get("db_cluster_parameter_group_name"),
-                           "a parameter group in this plan with rds.force_ssl = 1", "default parameter group: rds.force_ssl is 0")
+            yield ctx.fail(
+                c,
+                "db_cluster_parameter_group_name",
+                c.get("db_cluster_parameter_group_name"),
+                "a parameter group in this plan with rds.force_ssl = 1",
+                "default parameter group: rds.force_ssl is 0",
+            )
             continue
         for g in groups:
             params = {p.get("name"): str(p.get("value")) for p in as_list(g.get("parameter"))}
-            yield ctx.verdict(params.get("rds.force_ssl") == "1", g, "parameter[rds.force_ssl]", params.get("rds.force_ssl"), "1",
-                              "clients may connect without TLS")
+            yield ctx.verdict(
+                params.get("rds.force_ssl") == "1",
+                g,
+                "parameter[rds.force_ssl]",
+                params.get("rds.force_ssl"),
+                "1",
+                "clients may connect without TLS",
+            )
 
 
 @check("T2")
@@ -165,7 +191,9 @@ def redis_tls_auth(ctx: Context) -> Iterator[Finding]:
         yield ctx.missing("aws_elasticache_replication_group", "no Redis replication group to verify")
     for g in groups:
         yield ctx.expect(g, "transit_encryption_enabled", lambda v: v is True, True, "TLS is off")
-        yield ctx.expect(g, "transit_encryption_mode", lambda v: v in (None, "required"), "required (or unset)", "TLS is optional (preferred mode)")
+        yield ctx.expect(
+            g, "transit_encryption_mode", lambda v: v in (None, "required"), "required (or unset)", "TLS is optional (preferred mode)"
+        )
         authed = g.has("auth_token") or bool(g.get("user_group_ids"))
         yield ctx.verdict(authed, g, "auth_token", "(set)" if authed else None, "an AUTH token or RBAC user group", "no authentication")
 
@@ -185,16 +213,38 @@ def efs_tls(ctx: Context) -> Iterator[Finding]:
                 s.get("Effect") == "Deny" and str(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower() == "false"
                 for s in policy.statements(doc)
             )
-        yield ctx.verdict(denies, fs, "file_system_policy", [p.address for p in mine], "a policy denying aws:SecureTransport = false",
-                          "non-TLS NFS clients are not refused")
+        yield ctx.verdict(
+            denies,
+            fs,
+            "file_system_policy",
+            [p.address for p in mine],
+            "a policy denying aws:SecureTransport = false",
+            "non-TLS NFS clients are not refused",
+        )
     for td in ctx.resources("aws_ecs_task_definition"):
         for i, volume in enumerate(as_list(td.get("volume"))):
             for efs in as_list(volume.get("efs_volume_configuration")):
                 base = f"volume.{i}.efs_volume_configuration.0"
-                yield ctx.verdict(efs.get("transit_encryption") == "ENABLED", td, f"{base}.transit_encryption", efs.get("transit_encryption"), "ENABLED", "EFS volume mounted without TLS")
+                yield ctx.verdict(
+                    efs.get("transit_encryption") == "ENABLED",
+                    td,
+                    f"{base}.transit_encryption",
+                    efs.get("transit_encryption"),
+                    "ENABLED",
+                    "EFS volume mounted without TLS",
+                )
                 auth = (as_list(efs.get("authorization_config")) or [{}])[0]
-                good = auth.get("iam") == "ENABLED" and (auth.get("access_point_id") or td.is_unknown(f"{base}.authorization_config.0.access_point_id"))
-                yield ctx.verdict(bool(good), td, f"{base}.authorization_config", {"iam": auth.get("iam")}, "iam ENABLED through an access point", "EFS mount not authorized by IAM")
+                good = auth.get("iam") == "ENABLED" and (
+                    auth.get("access_point_id") or td.is_unknown(f"{base}.authorization_config.0.access_point_id")
+                )
+                yield ctx.verdict(
+                    bool(good),
+                    td,
+                    f"{base}.authorization_config",
+                    {"iam": auth.get("iam")},
+                    "iam ENABLED through an access point",
+                    "EFS mount not authorized by IAM",
+                )
 
 
 @check("T4")
@@ -207,8 +257,13 @@ def api_edge_tls(ctx: Context) -> Iterator[Finding]:
     http_backends = [i for i in ctx.resources("aws_api_gateway_integration") if i.get("type") in ("HTTP", "HTTP_PROXY")]
     for s in stages:
         if http_backends:
-            yield ctx.verdict(s.has("client_certificate_id"), s, "client_certificate_id", "(set)" if s.has("client_certificate_id") else None,
-                              "a client certificate for HTTP backends", "backend cannot authenticate API Gateway")
+            yield ctx.verdict(
+                s.has("client_certificate_id"),
+                s,
+                "client_certificate_id",
+                "(set)" if s.has("client_certificate_id") else None,
+                "a client certificate for HTTP backends",
+                "backend cannot authenticate API Gateway",
+            )
         else:
             yield ctx.ok(s, "client_certificate_id", None, "not needed without HTTP backends")
-

@@ -9,11 +9,22 @@ from tapguard.controls import Context, Finding, as_list, check, containers, poli
 
 # Actions that AWS cannot scope to a resource ARN: "*" is the only valid resource.
 UNSCOPABLE = (
-    "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses", "secretsmanager:GetRandomPassword",
-    "logs:CreateLogDelivery", "logs:DescribeLogGroups", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "secretsmanager:GetRandomPassword",
+    "logs:CreateLogDelivery",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
 )
-ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/IAMFullAccess")
+ADMIN_POLICIES = (
+    "arn:aws:iam::aws:policy/AdministratorAccess",
+    "arn:aws:iam::aws:policy/PowerUserAccess",
+    "arn:aws:iam::aws:policy/IAMFullAccess",
+)
 SECRET_NAME = re.compile(r"(pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential)", re.IGNORECASE)
 RATE = re.compile(r"^rate\((\d+) days?\)$")
 
@@ -26,7 +37,9 @@ def least_privilege(ctx: Context) -> Iterator[Finding]:
     for r in policies:
         doc = policy.document(r, "policy")
         if doc is None:
-            yield ctx.finding(r, "policy", "unknown", "(known after apply)", "a policy readable at plan time", "policy document unknown at plan time")
+            yield ctx.finding(
+                r, "policy", "unknown", "(known after apply)", "a policy readable at plan time", "policy document unknown at plan time"
+            )
             continue
         problems = []
         for s in policy.statements(doc):
@@ -40,16 +53,31 @@ def least_privilege(ctx: Context) -> Iterator[Finding]:
                 problems.append(f"{sid}: wildcard action {[a for a in acts if a == '*' or a.endswith(':*')]}")
             if "*" in policy.resources(s) and any(a not in UNSCOPABLE for a in acts):
                 problems.append(f"{sid}: Resource * for scopable actions {[a for a in acts if a not in UNSCOPABLE]}")
-        yield ctx.verdict(not problems, r, "policy", problems, "no wildcard actions, no NotAction, Resource * only where AWS requires it", "; ".join(problems))
+        yield ctx.verdict(
+            not problems,
+            r,
+            "policy",
+            problems,
+            "no wildcard actions, no NotAction, Resource * only where AWS requires it",
+            "; ".join(problems),
+        )
     for a in ctx.resources("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_user_policy_attachment"):
         arn = a.get("policy_arn")
-        yield ctx.verdict(arn not in ADMIN_POLICIES, a, "policy_arn", arn, "no administrator-level managed policy", "administrator access attached")
+        yield ctx.verdict(
+            arn not in ADMIN_POLICIES, a, "policy_arn", arn, "no administrator-level managed policy", "administrator access attached"
+        )
     for role in ctx.resources("aws_iam_role"):
         inline = as_list(role.get("inline_policy"))
         managed = as_list(role.get("managed_policy_arns"))
         used = [p for p in inline if p.get("policy")] or managed
-        yield ctx.verdict(not used, role, "inline_policy/managed_policy_arns", used, "unused (deprecated in 5.100; use role policy resources)",
-                          "policies embedded in the role escape review")
+        yield ctx.verdict(
+            not used,
+            role,
+            "inline_policy/managed_policy_arns",
+            used,
+            "unused (deprecated in 5.100; use role policy resources)",
+            "policies embedded in the role escape review",
+        )
 
 
 @check("I2")
@@ -63,18 +91,47 @@ def tasks_unprivileged(ctx: Context) -> Iterator[Finding]:
         separate = bool(task_role) and bool(exec_role) and set(task_role).isdisjoint(exec_role)
         if not task_role and not exec_role:
             separate = td.get("task_role_arn") is not None and td.get("task_role_arn") != td.get("execution_role_arn")
-        yield ctx.verdict(separate, td, "task_role_arn", {"task": task_role, "execution": exec_role}, "a task role distinct from the execution role",
-                          "the application holds the execution role's permissions")
+        yield ctx.verdict(
+            separate,
+            td,
+            "task_role_arn",
+            {"task": task_role, "execution": exec_role},
+            "a task role distinct from the execution role",
+            "the application holds the execution role's permissions",
+        )
         defs = containers(td)
         if defs is None:
-            yield ctx.finding(td, "container_definitions", "unknown", "(known after apply)", "known container definitions", "cannot read the container definitions at plan time")
+            yield ctx.finding(
+                td,
+                "container_definitions",
+                "unknown",
+                "(known after apply)",
+                "known container definitions",
+                "cannot read the container definitions at plan time",
+            )
             continue
         for c in defs:
             name = c.get("name")
-            yield ctx.verdict(c.get("readonlyRootFilesystem") is True, td, f"container[{name}].readonlyRootFilesystem", c.get("readonlyRootFilesystem"), True, "writable root filesystem")
-            yield ctx.verdict(c.get("privileged") is not True, td, f"container[{name}].privileged", c.get("privileged"), "false", "privileged container")
+            yield ctx.verdict(
+                c.get("readonlyRootFilesystem") is True,
+                td,
+                f"container[{name}].readonlyRootFilesystem",
+                c.get("readonlyRootFilesystem"),
+                True,
+                "writable root filesystem",
+            )
+            yield ctx.verdict(
+                c.get("privileged") is not True, td, f"container[{name}].privileged", c.get("privileged"), "false", "privileged container"
+            )
             user = str(c.get("user") or "")
-            yield ctx.verdict(bool(user) and not user.startswith(("0", "root")), td, f"container[{name}].user", user or None, "a non-root user", "container runs as root")
+            yield ctx.verdict(
+                bool(user) and not user.startswith(("0", "root")),
+                td,
+                f"container[{name}].user",
+                user or None,
+                "a non-root user",
+                "container runs as root",
+            )
 
 
 @check("I3")
@@ -95,28 +152,54 @@ def api_methods_authorized(ctx: Context) -> Iterator[Finding]:
         if m.get("http_method") == "OPTIONS":
             continue
         good = m.get("authorization") not in (None, "NONE") or m.get("api_key_required") is True
-        yield ctx.verdict(good, m, "authorization", m.get("authorization"), "AWS_IAM, COGNITO_USER_POOLS, CUSTOM or an API key", "anonymous access to a transaction endpoint")
+        yield ctx.verdict(
+            good,
+            m,
+            "authorization",
+            m.get("authorization"),
+            "AWS_IAM, COGNITO_USER_POOLS, CUSTOM or an API key",
+            "anonymous access to a transaction endpoint",
+        )
 
 
 @check("S1")
 def no_hardcoded_credentials(ctx: Context) -> Iterator[Finding]:
     clusters = ctx.resources("aws_rds_cluster")
-    for c in clusters:
+    for cluster in clusters:
         # master_password is sensitive: its presence shows as a sensitive or unknown marker
-        plain = c.has("master_password")
-        managed = c.get("manage_master_user_password") is True or c.has("master_password_wo_version")
-        yield ctx.verdict(managed and not plain, c, "master_password", "(set in configuration)" if plain else None,
-                          "manage_master_user_password, or master_password_wo from an existing secret", "master password in plan and state")
+        plain = cluster.has("master_password")
+        managed = cluster.get("manage_master_user_password") is True or cluster.has("master_password_wo_version")
+        yield ctx.verdict(
+            managed and not plain,
+            cluster,
+            "master_password",
+            "(set in configuration)" if plain else None,
+            "manage_master_user_password, or master_password_wo from an existing secret",
+            "master password in plan and state",
+        )
     tasks = ctx.resources("aws_ecs_task_definition")
     for td in tasks:
         defs = containers(td)
         if defs is None:
-            yield ctx.finding(td, "container_definitions", "unknown", "(known after apply)", "known container definitions", "cannot read the container definitions at plan time")
+            yield ctx.finding(
+                td,
+                "container_definitions",
+                "unknown",
+                "(known after apply)",
+                "known container definitions",
+                "cannot read the container definitions at plan time",
+            )
             continue
         for c in defs:
             suspicious = [e.get("name") for e in as_list(c.get("environment")) if SECRET_NAME.search(str(e.get("name", "")))]
-            yield ctx.verdict(not suspicious, td, f"container[{c.get('name')}].environment", suspicious, "credentials only through secrets[].valueFrom",
-                              "credentials in plain environment variables")
+            yield ctx.verdict(
+                not suspicious,
+                td,
+                f"container[{c.get('name')}].environment",
+                suspicious,
+                "credentials only through secrets[].valueFrom",
+                "credentials in plain environment variables",
+            )
     if not clusters and not tasks:
         yield ctx.missing("aws_rds_cluster", "no database or task definitions to verify")
 
@@ -140,8 +223,22 @@ def credentials_rotate(ctx: Context) -> Iterator[Finding]:
     covered: dict[str, str] = {}
     for rot in rotations:
         days = _rotation_days(rot)
-        yield ctx.verdict(days is not None and days <= limit, rot, "rotation_rules", days, f"every <= {limit} days", "rotation interval too long or not set")
-        yield ctx.verdict(rot.has("rotation_lambda_arn"), rot, "rotation_lambda_arn", "(set)" if rot.has("rotation_lambda_arn") else None, "a rotation function", "nothing performs the rotation")
+        yield ctx.verdict(
+            days is not None and days <= limit,
+            rot,
+            "rotation_rules",
+            days,
+            f"every <= {limit} days",
+            "rotation interval too long or not set",
+        )
+        yield ctx.verdict(
+            rot.has("rotation_lambda_arn"),
+            rot,
+            "rotation_lambda_arn",
+            "(set)" if rot.has("rotation_lambda_arn") else None,
+            "a rotation function",
+            "nothing performs the rotation",
+        )
         secret_id = rot.get("secret_id")
         for target in rot.references("secret_id").resources:
             covered.setdefault(target, rot.address)
@@ -151,13 +248,23 @@ def credentials_rotate(ctx: Context) -> Iterator[Finding]:
     existing = ctx.resources("aws_secretsmanager_secret", mode="data")
     if ctx.profile.existing_secrets_only:
         for s in created:
-            yield ctx.fail(s, "name", s.get("name"), "EXISTING secrets only (read with a data source)", "this stack creates a secret it must only read")
+            yield ctx.fail(
+                s, "name", s.get("name"), "EXISTING secrets only (read with a data source)", "this stack creates a secret it must only read"
+            )
         if not existing:
-            yield ctx.fail("(no data.aws_secretsmanager_secret)", "", None, "the existing secrets read by name", "the stack does not read the existing secrets")
+            yield ctx.fail(
+                "(no data.aws_secretsmanager_secret)",
+                "",
+                None,
+                "the existing secrets read by name",
+                "the stack does not read the existing secrets",
+            )
     for s in created + existing:
         arn = s.get("arn")
         hit = covered.get(s.address) or (covered.get(arn) if isinstance(arn, str) else None)
-        yield ctx.verdict(hit is not None, s, "rotation", hit, f"an aws_secretsmanager_secret_rotation every <= {limit} days", "secret never rotates")
+        yield ctx.verdict(
+            hit is not None, s, "rotation", hit, f"an aws_secretsmanager_secret_rotation every <= {limit} days", "secret never rotates"
+        )
     for c in ctx.resources("aws_rds_cluster"):
         if c.get("manage_master_user_password") is True:
             yield ctx.ok(c, "manage_master_user_password", True, "RDS-managed secret (rotated by RDS every 7 days)")

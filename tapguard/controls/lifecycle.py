@@ -65,8 +65,14 @@ AWS_FIXED = (
 def no_prevent_destroy(ctx: Context) -> Iterator[Finding]:
     """prevent_destroy is not in plan JSON: read the HCL with a real parser."""
     if not ctx.hcl_dirs:
-        yield ctx.finding("(HCL)", "lifecycle.prevent_destroy", "unknown", None, "the HCL to read",
-                          "plan given without its HCL: prevent_destroy cannot be seen in plan JSON")
+        yield ctx.finding(
+            "(HCL)",
+            "lifecycle.prevent_destroy",
+            "unknown",
+            None,
+            "the HCL to read",
+            "plan given without its HCL: prevent_destroy cannot be seen in plan JSON",
+        )
         return
     count = 0
     for directory in ctx.hcl_dirs:
@@ -74,7 +80,9 @@ def no_prevent_destroy(ctx: Context) -> Iterator[Finding]:
             count += 1
             where = f"{block.file.name}:{block.line} {block.type}.{block.name}"
             prevent = block.lifecycle.get("prevent_destroy")
-            yield ctx.verdict(prevent is not True, where, "lifecycle.prevent_destroy", prevent, "absent or false", "terraform destroy will refuse")
+            yield ctx.verdict(
+                prevent is not True, where, "lifecycle.prevent_destroy", prevent, "absent or false", "terraform destroy will refuse"
+            )
     if not count:
         yield ctx.fail("(HCL)", "", None, "resource blocks", "no resource blocks found in the HCL directories")
 
@@ -86,7 +94,9 @@ def stores_deletable(ctx: Context) -> Iterator[Finding]:
         yield ctx.expect(c, "deletion_protection", lambda v: v is not True, "false or unset", "deletion protection blocks destroy")
         skip = c.get("skip_final_snapshot")
         good = skip is True or bool(c.get("final_snapshot_identifier"))
-        yield ctx.verdict(good, c, "skip_final_snapshot", skip, "true (or a final_snapshot_identifier)", "destroy fails without a final snapshot name")
+        yield ctx.verdict(
+            good, c, "skip_final_snapshot", skip, "true (or a final_snapshot_identifier)", "destroy fails without a final snapshot name"
+        )
     for g in ctx.resources("aws_elasticache_replication_group"):
         yield ctx.expect(g, "final_snapshot_identifier", lambda v: not v, "unset", "destroy leaves a snapshot behind")
     for lb in ctx.resources("aws_lb"):
@@ -131,10 +141,14 @@ def naming_convention(ctx: Context) -> Iterator[Finding]:
         for r in ctx.resources(rtype):
             name = r.get(attribute)
             if r.is_unknown(attribute) or name is None:
-                yield ctx.finding(r, attribute, "unknown", "(known after apply)", f"{prefix}<purpose>-{suffix}", "name unknown at plan time")
+                yield ctx.finding(
+                    r, attribute, "unknown", "(known after apply)", f"{prefix}<purpose>-{suffix}", "name unknown at plan time"
+                )
                 continue
             inner = next((m.group("inner") for p in AWS_FIXED if (m := p.match(str(name)))), None)
             candidates = [str(name)] + ([inner] if inner else [])
             # inside an AWS-imposed name (aws-waf-logs-..., /aws/rds/cluster/<id>/...) the prefix is AWS's
             good = (str(name).startswith(prefix) or inner is not None) and any(token.search(c) for c in candidates)
-            yield ctx.verdict(good, r, attribute, name, f"{prefix}<purpose>-{suffix}", "name does not follow {resource-type}-{purpose}-{suffix}")
+            yield ctx.verdict(
+                good, r, attribute, name, f"{prefix}<purpose>-{suffix}", "name does not follow {resource-type}-{purpose}-{suffix}"
+            )

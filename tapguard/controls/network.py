@@ -53,19 +53,30 @@ def private_data_subnets(ctx: Context) -> Iterator[Finding]:
         yield ctx.fail("(data tier)", "subnet_ids", None, "data stores in private subnets", "no data-tier subnet group found to verify")
     associations = ctx.resources("aws_route_table_association")
     for subnet_address in sorted(data):
-        tables = [t for a in associations if subnet_address in a.references("subnet_id").resources
-                  for t in a.referenced("route_table_id", "aws_route_table")]
+        tables = [
+            t
+            for a in associations
+            if subnet_address in a.references("subnet_id").resources
+            for t in a.referenced("route_table_id", "aws_route_table")
+        ]
         if not tables:
-            yield ctx.fail(subnet_address, "route_table", None, "a private route table via NAT", "data-tier subnet has no route table association")
+            yield ctx.fail(
+                subnet_address, "route_table", None, "a private route table via NAT", "data-tier subnet has no route table association"
+            )
             continue
         for table in tables:
             # route is an attribute-as-block: one expression for every route of the table
             to_igw = table.referenced("route", "aws_internet_gateway") or [
-                r for r in as_list(table.get("route")) if str(r.get("gateway_id", "")).startswith("igw-") and r.get("cidr_block") in OPEN]
+                r for r in as_list(table.get("route")) if str(r.get("gateway_id", "")).startswith("igw-") and r.get("cidr_block") in OPEN
+            ]
             to_nat = table.referenced("route", "aws_nat_gateway") or [r for r in as_list(table.get("route")) if r.get("nat_gateway_id")]
             yield ctx.verdict(
-                not to_igw and bool(to_nat), table, "route", "internet gateway" if to_igw else ("NAT" if to_nat else "no default route"),
-                "0.0.0.0/0 through a NAT gateway only", f"data-tier subnet {subnet_address} routes to the internet directly",
+                not to_igw and bool(to_nat),
+                table,
+                "route",
+                "internet gateway" if to_igw else ("NAT" if to_nat else "no default route"),
+                "0.0.0.0/0 through a NAT gateway only",
+                f"data-tier subnet {subnet_address} routes to the internet directly",
             )
 
 
@@ -75,7 +86,13 @@ def not_publicly_reachable(ctx: Context) -> Iterator[Finding]:
     if not instances:
         yield ctx.missing("aws_rds_cluster_instance", "no database instances to verify")
     for r in instances:
-        yield ctx.expect(r, "publicly_accessible", lambda v: v is False, False, "instance is (or may default to) publicly accessible; set false explicitly")
+        yield ctx.expect(
+            r,
+            "publicly_accessible",
+            lambda v: v is False,
+            False,
+            "instance is (or may default to) publicly accessible; set false explicitly",
+        )
     for r in ctx.resources("aws_ecs_service"):
         yield ctx.expect(r, "network_configuration.0.assign_public_ip", lambda v: v is False, False, "tasks get public IPs")
     for r in ctx.resources("aws_lb"):
@@ -87,7 +104,15 @@ def _ingress_rules(ctx: Context) -> Iterator[tuple[Resource, str, list[str], str
     for sg in ctx.resources("aws_security_group"):
         for i, rule in enumerate(as_list(sg.get("ingress"))):
             cidrs = as_list(rule.get("cidr_blocks")) + as_list(rule.get("ipv6_cidr_blocks"))
-            yield sg, f"ingress.{i}", cidrs, str(rule.get("protocol")), rule.get("from_port"), rule.get("to_port"), bool(rule.get("security_groups"))
+            yield (
+                sg,
+                f"ingress.{i}",
+                cidrs,
+                str(rule.get("protocol")),
+                rule.get("from_port"),
+                rule.get("to_port"),
+                bool(rule.get("security_groups")),
+            )
     for r in ctx.resources("aws_security_group_rule"):
         if r.get("type") == "ingress":
             cidrs = as_list(r.get("cidr_blocks")) + as_list(r.get("ipv6_cidr_blocks"))
@@ -115,8 +140,14 @@ def inbound_restricted(ctx: Context) -> Iterator[Finding]:
         if store is not None:
             port = DATA_PORTS[store.type]
             good = low == port and high == port and from_sg
-            yield ctx.verdict(good, r, "from_port", f"{low}-{high} from {'security group' if from_sg else cidrs}",
-                              f"{port} from an application security group only", f"data-tier ingress wider than {store.type} needs")
+            yield ctx.verdict(
+                good,
+                r,
+                "from_port",
+                f"{low}-{high} from {'security group' if from_sg else cidrs}",
+                f"{port} from an application security group only",
+                f"data-tier ingress wider than {store.type} needs",
+            )
         else:
             yield ctx.ok(r, attribute, cidrs or "security group", "no ingress from the internet")
     if not seen:
@@ -131,7 +162,9 @@ def outbound_restricted(ctx: Context) -> Iterator[Finding]:
     for address in sorted(data_sgs):
         sg = ctx.plan.by_address[address]
         wide = [e for e in as_list(sg.get("egress")) if str(e.get("protocol")) == "-1" and set(as_list(e.get("cidr_blocks"))) & set(OPEN)]
-        yield ctx.verdict(not wide, sg, "egress", wide or [], "no all-protocol egress to the internet", "data tier may send anything anywhere")
+        yield ctx.verdict(
+            not wide, sg, "egress", wide or [], "no all-protocol egress to the internet", "data tier may send anything anywhere"
+        )
     for r in ctx.resources("aws_vpc_security_group_egress_rule", "aws_security_group_rule"):
         if r.type == "aws_security_group_rule" and r.get("type") != "egress":
             continue
@@ -140,7 +173,9 @@ def outbound_restricted(ctx: Context) -> Iterator[Finding]:
             protocol = str(r.get("ip_protocol", r.get("protocol")))
             cidr = r.get("cidr_ipv4") or as_list(r.get("cidr_blocks"))
             bad = protocol == "-1" and (cidr in OPEN or bool(set(as_list(cidr)) & set(OPEN)))
-            yield ctx.verdict(not bad, r, "ip_protocol", protocol, "no all-protocol egress to the internet", "data tier may send anything anywhere")
+            yield ctx.verdict(
+                not bad, r, "ip_protocol", protocol, "no all-protocol egress to the internet", "data tier may send anything anywhere"
+            )
 
 
 @check("N5")
@@ -152,7 +187,13 @@ def default_security_group_closed(ctx: Context) -> Iterator[Finding]:
     for vpc in vpcs:
         mine = [d for d in defaults if vpc.address in d.references("vpc_id").resources]
         if not mine:
-            yield ctx.fail(vpc, "default_security_group", None, "an aws_default_security_group with no rules", "the VPC's default security group keeps AWS's allow rules")
+            yield ctx.fail(
+                vpc,
+                "default_security_group",
+                None,
+                "an aws_default_security_group with no rules",
+                "the VPC's default security group keeps AWS's allow rules",
+            )
             continue
         for d in mine:
             rules = as_list(d.get("ingress")) + as_list(d.get("egress"))
@@ -167,8 +208,19 @@ def waf_in_front_of_apis(ctx: Context) -> Iterator[Finding]:
         yield ctx.missing("aws_api_gateway_stage", "no API stage to protect")
     for acl in acls:
         yield ctx.expect(acl, "scope", lambda v: v == "REGIONAL", "REGIONAL", "web ACL is not regional (API Gateway needs REGIONAL)")
-        yield ctx.expect(acl, "rule", lambda v: bool(v), "at least one (managed) rule", "web ACL has no rules")
+        yield ctx.expect(acl, "rule", bool, "at least one (managed) rule", "web ACL has no rules")
     associations = ctx.resources("aws_wafv2_web_acl_association")
     for stage in stages:
-        linked = [a for a in associations if stage.address in a.references("resource_arn").resources and a.referenced("web_acl_arn", "aws_wafv2_web_acl")]
-        yield ctx.verdict(bool(linked), stage, "web_acl", [a.address for a in linked], "an aws_wafv2_web_acl_association", "API stage is not protected by WAF")
+        linked = [
+            a
+            for a in associations
+            if stage.address in a.references("resource_arn").resources and a.referenced("web_acl_arn", "aws_wafv2_web_acl")
+        ]
+        yield ctx.verdict(
+            bool(linked),
+            stage,
+            "web_acl",
+            [a.address for a in linked],
+            "an aws_wafv2_web_acl_association",
+            "API stage is not protected by WAF",
+        )

@@ -41,8 +41,15 @@ class AwsAurora(FailoverTarget):
     component = "aurora"
     engine = "Aurora PostgreSQL"
 
-    def __init__(self, session: Any, cluster_id: str, secret_arn: str | None = None, target_instance: str | None = None,
-                 database: str = "transactions", fis_template: str | None = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        cluster_id: str,
+        secret_arn: str | None = None,
+        target_instance: str | None = None,
+        database: str = "transactions",
+        fis_template: str | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self.rds = session.client("rds")
@@ -65,8 +72,13 @@ class AwsAurora(FailoverTarget):
         return next((m["DBInstanceIdentifier"] for m in members if m.get("IsClusterWriter")), None)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "aws", "engine": self.engine, "cluster": self.cluster_id, "target_instance": self.target_instance,
-                "via": "fis" if self.fis_template else "FailoverDBCluster"}
+        return {
+            "kind": "aws",
+            "engine": self.engine,
+            "cluster": self.cluster_id,
+            "target_instance": self.target_instance,
+            "via": "fis" if self.fis_template else "FailoverDBCluster",
+        }
 
     def preconditions(self) -> list[str]:
         problems = []
@@ -78,11 +90,16 @@ class AwsAurora(FailoverTarget):
         readers = [m for m in members if m != writer]
         if writer is None or not readers:
             return [*problems, "the cluster needs a writer and at least one replica (without one, Aurora recreates the writer: minutes)"]
-        instances = {i["DBInstanceIdentifier"]: i for i in self.rds.describe_db_instances(
-            Filters=[{"Name": "db-cluster-id", "Values": [self.cluster_id]}])["DBInstances"]}
+        instances = {
+            i["DBInstanceIdentifier"]: i
+            for i in self.rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [self.cluster_id]}])["DBInstances"]
+        }
         writer_az = instances.get(writer, {}).get("AvailabilityZone")
-        candidates = [r for r in readers if instances.get(r, {}).get("DBInstanceStatus") == "available"
-                      and instances.get(r, {}).get("AvailabilityZone") != writer_az]
+        candidates = [
+            r
+            for r in readers
+            if instances.get(r, {}).get("DBInstanceStatus") == "available" and instances.get(r, {}).get("AvailabilityZone") != writer_az
+        ]
         if self.target_instance is None:
             tiers = {m["DBInstanceIdentifier"]: m.get("PromotionTier", 15) for m in cluster.get("DBClusterMembers", [])}
             self.target_instance = min(candidates, key=lambda r: (tiers.get(r, 15), r)) if candidates else None
@@ -98,9 +115,16 @@ class AwsAurora(FailoverTarget):
                 raise TapguardError("no database secret: give --secret-arn (the master secret output by the stack)")
             secret = _secret_json(self.session, self.secret_arn)
             cluster = self.cluster()
-            self._conninfo = make_conninfo(host=cluster["Endpoint"], port=cluster.get("Port", 5432), dbname=self.database,
-                                           user=secret["username"], password=secret["password"], sslmode="require",
-                                           connect_timeout=2, target_session_attrs="read-write")
+            self._conninfo = make_conninfo(
+                host=cluster["Endpoint"],
+                port=cluster.get("Port", 5432),
+                dbname=self.database,
+                user=secret["username"],
+                password=secret["password"],
+                sslmode="require",
+                connect_timeout=2,
+                target_session_attrs="read-write",
+            )
         return self._conninfo
 
     def prepare(self) -> None:
@@ -117,7 +141,11 @@ class AwsAurora(FailoverTarget):
         self._since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
         if self.fis_template:
             started = self.session.client("fis").start_experiment(experimentTemplateId=self.fis_template, tags={"tapguard": "drill"})
-            return {"action": "fis:StartExperiment aws:rds:failover-db-cluster", "experiment": started["experiment"]["id"], "old_writer": self.old_writer}
+            return {
+                "action": "fis:StartExperiment aws:rds:failover-db-cluster",
+                "experiment": started["experiment"]["id"],
+                "old_writer": self.old_writer,
+            }
         self.rds.failover_db_cluster(DBClusterIdentifier=self.cluster_id, TargetDBInstanceIdentifier=self.target_instance)
         return {"action": "rds:FailoverDBCluster", "target_instance": self.target_instance, "old_writer": self.old_writer}
 
@@ -155,7 +183,11 @@ class AwsAurora(FailoverTarget):
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and self.cluster().get("Status") != "available":
             time.sleep(2)
-        return {"action": "wait for the cluster to be available (the promoted replica stays writer)", "writer": self.writer(), "events": self.events}
+        return {
+            "action": "wait for the cluster to be available (the promoted replica stays writer)",
+            "writer": self.writer(),
+            "events": self.events,
+        }
 
 
 class AwsElastiCache(FailoverTarget):
@@ -163,8 +195,14 @@ class AwsElastiCache(FailoverTarget):
     engine = "ElastiCache Redis"
     require_replica_ack = True
 
-    def __init__(self, session: Any, replication_group_id: str, auth_secret_arn: str | None = None, node_group: str = "0001",
-                 quota: int = TEST_FAILOVER_QUOTA) -> None:
+    def __init__(
+        self,
+        session: Any,
+        replication_group_id: str,
+        auth_secret_arn: str | None = None,
+        node_group: str = "0001",
+        quota: int = TEST_FAILOVER_QUOTA,
+    ) -> None:
         super().__init__()
         self.session = session
         self.elasticache = session.client("elasticache")
@@ -183,11 +221,19 @@ class AwsElastiCache(FailoverTarget):
     def primary(self, group: dict[str, Any] | None = None) -> str | None:
         for node_group in (group or self.group()).get("NodeGroups", []):
             if node_group.get("NodeGroupId") == self.node_group:
-                return next((m["CacheClusterId"] for m in node_group.get("NodeGroupMembers", []) if m.get("CurrentRole") == "primary"), None)
+                return next(
+                    (m["CacheClusterId"] for m in node_group.get("NodeGroupMembers", []) if m.get("CurrentRole") == "primary"), None
+                )
         return None
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "aws", "engine": self.engine, "replication_group": self.group_id, "node_group": self.node_group, "via": "TestFailover"}
+        return {
+            "kind": "aws",
+            "engine": self.engine,
+            "replication_group": self.group_id,
+            "node_group": self.node_group,
+            "via": "TestFailover",
+        }
 
     def recent_test_failovers(self) -> int:
         events = self.elasticache.describe_events(SourceIdentifier=self.group_id, SourceType="replication-group", Duration=1440)
@@ -207,7 +253,9 @@ class AwsElastiCache(FailoverTarget):
             problems.append(f"node group {self.node_group} has no replica")
         used = self.recent_test_failovers()
         if used >= self.quota:
-            problems.append(f"the TestFailover quota is used up: {used} test failovers in the last 24 h (limit {self.quota}); try again later")
+            problems.append(
+                f"the TestFailover quota is used up: {used} test failovers in the last 24 h (limit {self.quota}); try again later"
+            )
         return problems
 
     def _endpoint(self) -> tuple[str, int]:
@@ -260,5 +308,7 @@ class AwsElastiCache(FailoverTarget):
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline and self.group().get("Status") != "available":
             time.sleep(5)
-        return {"action": "wait for the replication group to be available (ElastiCache replaces the old primary as a replica)",
-                "primary": self.primary()}
+        return {
+            "action": "wait for the replication group to be available (ElastiCache replaces the old primary as a replica)",
+            "primary": self.primary(),
+        }

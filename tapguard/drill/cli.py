@@ -47,7 +47,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
             _print_status(status)
         return 0 if status.get("up") else 3
     result = lab.down()
-    console.print(f"lab down: {result['killed']} processes stopped, {'removed ' + result['removed'] if result['removed'] else 'nothing to remove'}")
+    console.print(
+        f"lab down: {result['killed']} processes stopped, {'removed ' + result['removed'] if result['removed'] else 'nothing to remove'}"
+    )
     return 0
 
 
@@ -118,8 +120,13 @@ def aws_target(args: argparse.Namespace, components: list[str]) -> FailoverTarge
         cluster = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
         tags = {t["Key"]: t["Value"] for t in cluster.get("TagList", [])} or safety.tags_of(rds, cluster["DBClusterArn"])
         safety.check(args.env, args.confirm, component, cluster_id, cluster["DBClusterArn"], tags, allow_list)
-        target = AwsAurora(session, cluster_id, args.secret_arn or (outputs.get("secret_arns") or {}).get("aurora_master"),
-                           args.target_instance, fis_template=args.fis_template)
+        target = AwsAurora(
+            session,
+            cluster_id,
+            args.secret_arn or (outputs.get("secret_arns") or {}).get("aurora_master"),
+            args.target_instance,
+            fis_template=args.fis_template,
+        )
     else:
         group_id = args.replication_group_id or outputs.get("redis_replication_group_id")
         if not group_id:
@@ -141,8 +148,14 @@ def terraform_outputs(env: str) -> dict[str, Any]:
     root = project.find_root()
     environment = project.select(root, [env])[0]
     tools = toolchain.discover(project.state_dir(root))
-    proc = subprocess.run([str(tools.binary.path), "output", "-json"], cwd=environment.path, capture_output=True, text=True,
-                          env={**os.environ, **tools.env()}, check=False)
+    proc = subprocess.run(
+        [str(tools.binary.path), "output", "-json"],
+        cwd=environment.path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **tools.env()},
+        check=False,
+    )
     if proc.returncode != 0:
         raise TapguardError(f"cannot read terraform outputs of {env} (is it applied and initialised?); give the targets explicitly")
     try:
@@ -154,8 +167,14 @@ def terraform_outputs(env: str) -> dict[str, Any]:
 def settings_from_args(args: argparse.Namespace) -> DrillSettings:
     if args.rate <= 0 or args.connections <= 0 or args.max_downtime <= 0:
         raise TapguardError("--rate, --connections and --max-downtime must be positive")
-    return DrillSettings(fault=args.fault, rate=args.rate / 60, connections=args.connections, steady_seconds=args.steady_seconds,
-                         max_downtime=args.max_downtime, recovery_timeout=max(90.0, args.max_downtime * 3))
+    return DrillSettings(
+        fault=args.fault,
+        rate=args.rate / 60,
+        connections=args.connections,
+        steady_seconds=args.steady_seconds,
+        max_downtime=args.max_downtime,
+        recovery_timeout=max(90.0, args.max_downtime * 3),
+    )
 
 
 def run_drills(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -180,6 +199,7 @@ def _run_live(target: FailoverTarget, settings: DrillSettings, label: str) -> di
         return table
 
     with Live(render(), console=console, refresh_per_second=4, transient=True) as live:
+
         def progress(update: dict[str, Any]) -> None:
             state.update(update)
             live.update(render())
@@ -194,10 +214,18 @@ def print_verdicts(journals: list[dict[str, Any]]) -> None:
     for j in journals:
         v = j.get("verdict", {})
         p99 = v.get("p99_ms") or {}
-        table.add_row(j["title"], j["status"], f"{v.get('downtime_s')} s", f"{v.get('max_downtime_s')} s", str(v.get("acknowledged")),
-                      str(v.get("lost")), "/".join(str(p99.get(k)) for k in ("before", "during", "after")),
-                      f"{v.get('time_to_detect_s')} s", f"{v.get('time_to_promote_s')} s",
-                      "[green]PASS[/]" if v.get("passed") else f"[bold red]FAIL[/] {'; '.join(v.get('reasons', []))}")
+        table.add_row(
+            j["title"],
+            j["status"],
+            f"{v.get('downtime_s')} s",
+            f"{v.get('max_downtime_s')} s",
+            str(v.get("acknowledged")),
+            str(v.get("lost")),
+            "/".join(str(p99.get(k)) for k in ("before", "during", "after")),
+            f"{v.get('time_to_detect_s')} s",
+            f"{v.get('time_to_promote_s')} s",
+            "[green]PASS[/]" if v.get("passed") else f"[bold red]FAIL[/] {'; '.join(v.get('reasons', []))}",
+        )
     Console(width=160).print(table)
     groups: dict[str, list[float]] = {}
     for j in journals:
@@ -205,7 +233,10 @@ def print_verdicts(journals: list[dict[str, Any]]) -> None:
             groups.setdefault(j["title"], []).append(j["verdict"]["downtime_s"])
     for title, values in groups.items():
         if len(values) > 1:
-            Console().print(f"{title}: median downtime {statistics.median(values):.2f} s over {len(values)} runs (min {min(values):.2f}, max {max(values):.2f})")
+            median = statistics.median(values)
+            Console().print(
+                f"{title}: median downtime {median:.2f} s over {len(values)} runs (min {min(values):.2f}, max {max(values):.2f})"
+            )
 
 
 def cmd_drill(args: argparse.Namespace) -> int:

@@ -76,7 +76,9 @@ class LabPostgres(FailoverTarget):
             mine = next((s for s in states if s["port"] == old), None)
             if "detect" not in marks and mine is not None and (mine["health"] != 1 or mine["goal"] not in WRITER_STATES):
                 marks["detect"] = now
-            if "promote" not in marks and any(s["port"] != old and s["reported"] in WRITER_STATES and s["goal"] == s["reported"] for s in states):
+            if "promote" not in marks and any(
+                s["port"] != old and s["reported"] in WRITER_STATES and s["goal"] == s["reported"] for s in states
+            ):
                 marks["promote"] = now
                 marks.setdefault("detect", now)
 
@@ -103,15 +105,17 @@ class LabRedis(FailoverTarget):
         self.hang_seconds = hang_seconds
         self.wait_replicas = wait_replicas
         self.isolate_replicas_s = isolate_replicas_s
+        self.require_replica_ack = wait_replicas > 0
         self.timer: threading.Timer | None = None
 
-    @property
-    def require_replica_ack(self) -> bool:
-        return self.wait_replicas > 0
-
     def describe(self) -> dict[str, Any]:
-        return {"kind": "lab", "engine": self.engine, "servers": self.lab.ports, "sentinels": self.lab.sentinel_ports,
-                "acknowledgement": f"WAIT {self.wait_replicas}" if self.wait_replicas else "primary only (no WAIT)"}
+        return {
+            "kind": "lab",
+            "engine": self.engine,
+            "servers": self.lab.ports,
+            "sentinels": self.lab.sentinel_ports,
+            "acknowledgement": f"WAIT {self.wait_replicas}" if self.wait_replicas else "primary only (no WAIT)",
+        }
 
     def preconditions(self) -> list[str]:
         return [] if self.lab.healthy() else ["no Redis master with a connected replica and 3 sentinels"]
@@ -129,8 +133,12 @@ class LabRedis(FailoverTarget):
             time.sleep(self.isolate_replicas_s)
         if fault == "kill":
             self.lab.kill_master()
-            return {"action": "kill -9 the master", "node": self.old_writer, "replicas_isolated": isolated,
-                    "isolated_for_s": self.isolate_replicas_s}
+            return {
+                "action": "kill -9 the master",
+                "node": self.old_writer,
+                "replicas_isolated": isolated,
+                "isolated_for_s": self.isolate_replicas_s,
+            }
         if fault == "hang":
             _, self.timer = self.lab.hang_master(self.hang_seconds)
             return {"action": f"SIGSTOP the master for {self.hang_seconds:.0f} s", "node": self.old_writer}

@@ -34,13 +34,13 @@ class ProbeLog:
     """Columns of attempts; append-only, capacity-bounded."""
 
     capacity: int
-    seq: array = field(default_factory=lambda: array("q"))
-    start: array = field(default_factory=lambda: array("d"))
-    end: array = field(default_factory=lambda: array("d"))
-    status: array = field(default_factory=lambda: array("b"))  # 1 ok, 0 failed
-    replicated: array = field(default_factory=lambda: array("b"))  # 1 a replica confirmed, 0 not, -1 not asked
-    error: array = field(default_factory=lambda: array("h"))
-    server: array = field(default_factory=lambda: array("i"))
+    seq: array[int] = field(default_factory=lambda: array("q"))
+    start: array[float] = field(default_factory=lambda: array("d"))
+    end: array[float] = field(default_factory=lambda: array("d"))
+    status: array[int] = field(default_factory=lambda: array("b"))  # 1 ok, 0 failed
+    replicated: array[int] = field(default_factory=lambda: array("b"))  # 1 a replica confirmed, 0 not, -1 not asked
+    error: array[int] = field(default_factory=lambda: array("h"))
+    server: array[int] = field(default_factory=lambda: array("i"))
     full: bool = False
 
     def add(self, seq: int, start: float, end: float, ok: bool, replicated: int, error: int, server: int) -> bool:
@@ -77,8 +77,9 @@ class Writer:
 
 
 class Probe:
-    def __init__(self, make_writer: Callable[[], Writer], rate: float, connections: int, attempt_timeout: float = 2.0,
-                 capacity: int = 2_000_000) -> None:
+    def __init__(
+        self, make_writer: Callable[[], Writer], rate: float, connections: int, attempt_timeout: float = 2.0, capacity: int = 2_000_000
+    ) -> None:
         if rate <= 0 or connections <= 0:
             raise ValueError("rate and connections must be positive")
         self.make_writer = make_writer

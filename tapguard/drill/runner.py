@@ -70,11 +70,23 @@ class Activity:
 def run_drill(target: FailoverTarget, settings: DrillSettings, progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:12]
     journal: dict[str, Any] = {
-        "chaoslib-version": None, "platform": "tapguard",
+        "chaoslib-version": None,
+        "platform": "tapguard",
         "title": f"{target.component} failover by {settings.fault} under {settings.rate * 60:,.0f} writes/min",
-        "experiment": {"target": target.describe(), "component": target.component, "fault": settings.fault, "run": run_id,
-                       "rate_per_s": round(settings.rate, 1), "connections": settings.connections, "max_downtime_s": settings.max_downtime},
-        "start": now_iso(), "status": "running", "steady_states": {}, "run": [], "rollbacks": [],
+        "experiment": {
+            "target": target.describe(),
+            "component": target.component,
+            "fault": settings.fault,
+            "run": run_id,
+            "rate_per_s": round(settings.rate, 1),
+            "connections": settings.connections,
+            "max_downtime_s": settings.max_downtime,
+        },
+        "start": now_iso(),
+        "status": "running",
+        "steady_states": {},
+        "run": [],
+        "rollbacks": [],
     }
     probe: Probe | None = None
     inject_at: float | None = None
@@ -100,8 +112,10 @@ def run_drill(target: FailoverTarget, settings: DrillSettings, progress: Callabl
         journal["steady_states"]["before"] = before
         if not before["met"]:
             journal["status"] = "aborted"
-            journal["reason"] = (f"steady state not met before injection: {before['achieved_rate']}/s of {settings.rate:.0f}/s, "
-                                 f"p99 {before['p99_ms']} ms, {before['failures']} failures; no fault injected")
+            journal["reason"] = (
+                f"steady state not met before injection: {before['achieved_rate']}/s of {settings.rate:.0f}/s, "
+                f"p99 {before['p99_ms']} ms, {before['failures']} failures; no fault injected"
+            )
             return _finish(journal, probe, marks, None, None, target, settings, run_id)
         act = Activity(journal, f"inject {settings.fault}")
         inject_at = time.monotonic()
@@ -119,8 +133,12 @@ def run_drill(target: FailoverTarget, settings: DrillSettings, progress: Callabl
         probe.stop()
         cols = probe.columns()
         last = max(cols["start"], default=inject_at)
-        journal["steady_states"]["after"] = verdicts.steady_state(cols, max(last - settings.settle_seconds + 0.5, recovered or last), last, settings.rate)
-        journal["steady_states"]["during"] = {"failures": sum(1 for s, st in zip(cols["start"], cols["status"], strict=True) if s >= inject_at and st != OK)}
+        journal["steady_states"]["after"] = verdicts.steady_state(
+            cols, max(last - settings.settle_seconds + 0.5, recovered or last), last, settings.rate
+        )
+        journal["steady_states"]["during"] = {
+            "failures": sum(1 for s, st in zip(cols["start"], cols["status"], strict=True) if s >= inject_at and st != OK)
+        }
         return _finish(journal, probe, marks, inject_at, cols, target, settings, run_id)
     except KeyboardInterrupt:
         journal["status"] = "interrupted"
@@ -147,7 +165,9 @@ def _wait(seconds: float, probe: Probe, progress: Callable[[dict[str, Any]], Non
             progress(_live(probe, phase))
 
 
-def _wait_recovery(probe: Probe, inject_at: float, settings: DrillSettings, progress: Callable[[dict[str, Any]], None] | None) -> float | None:
+def _wait_recovery(
+    probe: Probe, inject_at: float, settings: DrillSettings, progress: Callable[[dict[str, Any]], None] | None
+) -> float | None:
     """The first acknowledged write that ends a gap after the injection (or None at the timeout)."""
     deadline = inject_at + settings.recovery_timeout
     failed_seen = False
@@ -157,14 +177,15 @@ def _wait_recovery(probe: Probe, inject_at: float, settings: DrillSettings, prog
         if progress:
             progress(live)
         cols = probe.columns()
-        after = [(e, st) for s, e, st in zip(cols["start"], cols["end"], cols["status"], strict=True) if s >= inject_at]
-        failed_seen = failed_seen or any(st != OK for _, st in after)
+        after = [(s, e, st) for s, e, st in zip(cols["start"], cols["end"], cols["status"], strict=True) if s >= inject_at]
+        failed_seen = failed_seen or any(st != OK for _, _, st in after)
         if failed_seen:
-            fails = [e for e, st in after if st != OK]
-            oks = [e for e, st in after if st == OK and e > min(fails)]
+            # as in the verdict: an acknowledged write that STARTED after the first failure
+            first_fail = min(s for s, _, st in after if st != OK)
+            oks = [e for s, e, st in after if st == OK and s >= first_fail]
             if oks:
-                return min(oks)
-        elif time.monotonic() - inject_at > 5 and after and all(st == OK for _, st in after):
+                return float(min(oks))
+        elif time.monotonic() - inject_at > 5 and after and all(st == OK for _, _, st in after):
             # a seamless switch: no write failed
             return inject_at
     return None
@@ -186,8 +207,16 @@ def _live(probe: Probe, phase: str) -> dict[str, Any]:
     return {"phase": phase, "ok_per_s": ok, "errors_per_s": fail, "writer": server, "elapsed_s": round(time.monotonic() - probe.t0, 1)}
 
 
-def _finish(journal: dict[str, Any], probe: Probe | None, marks: dict[str, float], inject_at: float | None, cols: dict[str, Any] | None,
-            target: FailoverTarget, settings: DrillSettings, run_id: str) -> dict[str, Any]:
+def _finish(
+    journal: dict[str, Any],
+    probe: Probe | None,
+    marks: dict[str, float],
+    inject_at: float | None,
+    cols: dict[str, Any] | None,
+    target: FailoverTarget,
+    settings: DrillSettings,
+    run_id: str,
+) -> dict[str, Any]:
     if probe is not None and cols is None:
         probe.stop()
         cols = probe.columns()

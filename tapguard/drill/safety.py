@@ -23,8 +23,9 @@ def tags_of(client: Any, arn: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in found.get("TagList", [])}
 
 
-def check(env: str | None, confirm: str | None, component: str, resource_id: str, resource_arn: str, tags: dict[str, str],
-          allow_list: set[str]) -> None:
+def check(
+    env: str | None, confirm: str | None, component: str, resource_id: str, resource_arn: str, tags: dict[str, str], allow_list: set[str]
+) -> None:
     expected = env or resource_id
     if not confirm:
         raise TapguardError(f"a drill against AWS fails over production-grade resources: add --confirm {expected} to proceed")
@@ -34,5 +35,7 @@ def check(env: str | None, confirm: str | None, component: str, resource_id: str
         raise TapguardError("one failover per run on AWS: choose --component aurora or --component redis")
     allowed = tags.get(ALLOW_TAG[0]) == ALLOW_TAG[1] or resource_id in allow_list or resource_arn in allow_list
     if not allowed:
-        raise TapguardError(f"{resource_id} is not allowed for drills: tag it {ALLOW_TAG[0]}={ALLOW_TAG[1]} "
-                            "(terraform var drill_allowed = true) or list it in --allow-list FILE")
+        raise TapguardError(
+            f"{resource_id} is not allowed for drills: tag it {ALLOW_TAG[0]}={ALLOW_TAG[1]} "
+            "(terraform var drill_allowed = true) or list it in --allow-list FILE"
+        )

@@ -47,8 +47,16 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[index]
 
 
-def decide(cols: dict[str, list[Any]], t0: float, inject: float | None, marks: dict[str, float], present: set[int] | None,
-           max_downtime_s: float, require_replica_ack: bool, rate: float) -> DrillVerdict:
+def decide(
+    cols: dict[str, list[Any]],
+    t0: float,
+    inject: float | None,
+    marks: dict[str, float],
+    present: set[int] | None,
+    max_downtime_s: float,
+    require_replica_ack: bool,
+    rate: float,
+) -> DrillVerdict:
     start, end, seq, status = cols["start"], cols["end"], cols["seq"], cols["status"]
     replicated, error, server = cols["replicated"], cols["error"], cols["server"]
     n = len(seq)
@@ -153,8 +161,9 @@ def _windows(t0: float, inject: float | None, recovered: float | None, last: flo
     return out
 
 
-def steady_state(cols: dict[str, list[Any]], since: float, until: float, rate: float, max_p99_ms: float = 1000.0,
-                 min_ratio: float = 0.95) -> dict[str, Any]:
+def steady_state(
+    cols: dict[str, list[Any]], since: float, until: float, rate: float, max_p99_ms: float = 1000.0, min_ratio: float = 0.95
+) -> dict[str, Any]:
     """Was the target rate reached with p99 < 1 s in [since, until)?"""
     idx = [i for i, s in enumerate(cols["start"]) if since <= s < until]
     ok = [i for i in idx if cols["status"][i] == OK]
@@ -162,8 +171,15 @@ def steady_state(cols: dict[str, list[Any]], since: float, until: float, rate: f
     achieved = len(ok) / seconds
     p99 = percentile([(cols["end"][i] - cols["start"][i]) * 1000 for i in ok], 0.99)
     met = achieved >= rate * min_ratio and p99 is not None and p99 < max_p99_ms and len(ok) == len(idx)
-    return {"met": met, "achieved_rate": round(achieved, 1), "target_rate": rate, "p99_ms": _round(p99), "attempts": len(idx),
-            "failures": len(idx) - len(ok), "window_s": round(seconds, 2)}
+    return {
+        "met": met,
+        "achieved_rate": round(achieved, 1),
+        "target_rate": rate,
+        "p99_ms": _round(p99),
+        "attempts": len(idx),
+        "failures": len(idx) - len(ok),
+        "window_s": round(seconds, 2),
+    }
 
 
 def timeline(cols: dict[str, list[Any]], t0: float, bucket_ms: int = 100) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,13 +19,23 @@ INSERT = f"INSERT INTO {PROBE_TABLE} (run, seq) VALUES (%s, %s) RETURNING inet_s
 
 def prepare_postgres(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (run text NOT NULL, seq bigint NOT NULL, "
-                     "written_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run, seq))")
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (run text NOT NULL, seq bigint NOT NULL, "
+            "written_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run, seq))"
+        )
 
 
-def postgres_readback(conninfo: str, run: str) -> set[int]:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        return {int(r[0]) for r in conn.execute(f"SELECT seq FROM {PROBE_TABLE} WHERE run = %s", (run,))}
+def postgres_readback(conninfo: str, run: str, timeout: float = 60.0) -> set[int]:
+    """Every sequence number of the run, read from whichever node is the writer (waiting for one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                return {int(r[0]) for r in conn.execute(f"SELECT seq FROM {PROBE_TABLE} WHERE run = %s", (run,))}
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 class PostgresWriter(Writer):
@@ -43,18 +55,14 @@ class PostgresWriter(Writer):
     def reset(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection may fail again; it is gone either way
                 conn.close()
-            except Exception:  # closing a broken connection may fail again; it is gone either way
-                pass
 
     def interrupt(self) -> None:
         conn = self.conn
         if conn is not None and not conn.closed:
-            try:
+            with contextlib.suppress(Exception):  # the connection raced to closed
                 interrupt_socket(conn.pgconn.socket)
-            except Exception:  # the connection raced to closed
-                pass
 
 
 def redis_key(run: str, seq: int) -> str:
@@ -64,7 +72,7 @@ def redis_key(run: str, seq: int) -> str:
 class RedisWriter(Writer):
     """SET then WAIT in one round trip; acknowledged by a replica when WAIT reports >= wait_replicas."""
 
-    def __init__(self, run: str, connection: redis.Connection, wait_replicas: int = 1, wait_ms: int = 200) -> None:
+    def __init__(self, run: str, connection: Any, wait_replicas: int = 1, wait_ms: int = 200) -> None:
         self.run = run
         self.conn = connection
         self.wait_replicas = wait_replicas
@@ -79,7 +87,13 @@ class RedisWriter(Writer):
     @classmethod
     def direct(cls, run: str, host: str, port: int, password: str | None, tls: bool, timeout: float, **kw: Any) -> RedisWriter:
         kind = redis.SSLConnection if tls else redis.Connection
-        options: dict[str, Any] = {"host": host, "port": port, "password": password, "socket_timeout": timeout, "socket_connect_timeout": timeout}
+        options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "password": password,
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+        }
         if tls:
             options["ssl_cert_reqs"] = "required"
         return cls(run, kind(**options), **kw)
@@ -99,18 +113,14 @@ class RedisWriter(Writer):
         return int(self.conn.port), -1
 
     def reset(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already broken
             self.conn.disconnect()
-        except Exception:  # already broken
-            pass
 
     def interrupt(self) -> None:
         sock = getattr(self.conn, "_sock", None)
         if sock is not None:
-            try:
+            with contextlib.suppress(Exception):  # the socket raced to closed
                 interrupt_socket(sock.fileno())
-            except Exception:  # the socket raced to closed
-                pass
 
 
 def redis_readback(client: redis.Redis, run: str, seqs: Iterable[int], batch: int = 5000) -> set[int]:

@@ -68,11 +68,7 @@ class EvidenceBundle:
         return self.write_text(name, source.read_text(encoding="utf-8"))
 
     def seal(self, meta: dict[str, Any]) -> Path:
-        files = {
-            str(p.relative_to(self.path)): sha256(p)
-            for p in sorted(self.path.rglob("*"))
-            if p.is_file() and p.name != MANIFEST
-        }
+        files = {str(p.relative_to(self.path)): sha256(p) for p in sorted(self.path.rglob("*")) if p.is_file() and p.name != MANIFEST}
         return self.write_json(MANIFEST, {"format": "tapguard.manifest/1", **meta, "files": files})
 
 

@@ -28,24 +28,36 @@ def _e(value: Any) -> str:
 
 def render(run: CheckRun, drills: list[dict[str, Any]] | None = None) -> str:
     counts = run.counts()
-    out = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>tapguard evidence {_e(run.git_sha)}</title><style>{STYLE}</style></head><body>",
-           "<h1>tapguard: PCI DSS v4.0.1 compliance evidence</h1>",
-           f"<p class='verdict {'vfail' if run.failed else 'vpass'}'>Verdict: <b>{'FAIL' if run.failed else 'PASS'}</b></p>",
-           f"<p>Commit <code>{_e(run.git_sha)}</code> · run {run.started:%Y-%m-%d %H:%M:%S} UTC · {len(run.catalogue)} controls · "
-           "evaluated on the real terraform plans of each environment. Integrity: every file of this bundle is listed with its sha256 in "
-           "<code>manifest.json</code>; check it with <code>tapguard evidence verify &lt;dir&gt;</code>.</p>",
-           "<h2>Environments</h2><table><tr><th>environment</th><th>region</th><th>terraform</th><th>plan sha256</th><th>add/change/destroy</th>"
-           "<th>pass</th><th>fail</th><th>waived</th><th>n/a</th></tr>"]
+    out = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>tapguard evidence {_e(run.git_sha)}</title><style>{STYLE}</style></head><body>",
+        "<h1>tapguard: PCI DSS v4.0.1 compliance evidence</h1>",
+        f"<p class='verdict {'vfail' if run.failed else 'vpass'}'>Verdict: <b>{'FAIL' if run.failed else 'PASS'}</b></p>",
+        f"<p>Commit <code>{_e(run.git_sha)}</code> · run {run.started:%Y-%m-%d %H:%M:%S} UTC · {len(run.catalogue)} controls · "
+        "evaluated on the real terraform plans of each environment. Integrity: every file of this bundle is listed with its sha256 in "
+        "<code>manifest.json</code>; check it with <code>tapguard evidence verify &lt;dir&gt;</code>.</p>",
+        "<h2>Environments</h2><table><tr><th>environment</th><th>region</th><th>terraform</th><th>plan sha256</th><th>add/change/destroy</th>"
+        "<th>pass</th><th>fail</th><th>waived</th><th>n/a</th></tr>",
+    ]
     for env in run.environments:
         s, c = env.summary, counts[env.name]
-        out.append(f"<tr><td>{_e(env.name)}</td><td>{_e(env.region)}</td><td>{_e(env.terraform_version)}</td><td><code>{env.plan_sha256[:16]}…</code></td>"
-                   f"<td>{s['add']}/{s['change']}/{s['destroy']}</td><td class=pass>{c[PASS]}</td><td class=fail>{c[FAIL]}</td>"
-                   f"<td class=waived>{c['waived']}</td><td>{c[NOT_APPLICABLE]}</td></tr>")
+        out.append(
+            f"<tr><td>{_e(env.name)}</td><td>{_e(env.region)}</td><td>{_e(env.terraform_version)}</td><td><code>{env.plan_sha256[:16]}…</code></td>"
+            f"<td>{s['add']}/{s['change']}/{s['destroy']}</td><td class=pass>{c[PASS]}</td><td class=fail>{c[FAIL]}</td>"
+            f"<td class=waived>{c['waived']}</td><td>{c[NOT_APPLICABLE]}</td></tr>"
+        )
     out.append("</table>")
     if run.waivers.problems:
-        out.append("<h2>Waiver problems</h2><ul>" + "".join(f"<li class=fail>{_e(p.address)}: {_e(p.message)}</li>" for p in run.waivers.problems) + "</ul>")
+        out.append(
+            "<h2>Waiver problems</h2><ul>"
+            + "".join(f"<li class=fail>{_e(p.address)}: {_e(p.message)}</li>" for p in run.waivers.problems)
+            + "</ul>"
+        )
 
-    out.append("<h2>Summary by requirement</h2><table><tr><th>PCI DSS</th><th>control</th>" + "".join(f"<th>{_e(e.name)}</th>" for e in run.environments) + "</tr>")
+    out.append(
+        "<h2>Summary by requirement</h2><table><tr><th>PCI DSS</th><th>control</th>"
+        + "".join(f"<th>{_e(e.name)}</th>" for e in run.environments)
+        + "</tr>"
+    )
     by_req: dict[str, list[str]] = {}
     for control in run.catalogue.values():
         for req in control.requirements or (f"mission: {control.family}",):
@@ -65,9 +77,14 @@ def render(run: CheckRun, drills: list[dict[str, Any]] | None = None) -> str:
             if not bad:
                 continue
             any_failure = True
-            out.append(f"<details open><summary class=fail>{control.id} {_e(control.title)} · {_e(env.name)} · PCI DSS {_e(', '.join(control.requirements))}</summary>"
-                       f"<p><small>Risk: {_e(control.risk)}</small></p><table><tr><th>resource</th><th>attribute</th><th>actual</th><th>expected</th><th>finding</th></tr>")
-            out += [f"<tr><td><code>{_e(f.address)}</code></td><td>{_e(f.attribute)}</td><td><code>{_e(repr(f.actual))}</code></td><td>{_e(f.expected)}</td><td>{_e(f.message)}</td></tr>" for f in bad]
+            out.append(
+                f"<details open><summary class=fail>{control.id} {_e(control.title)} · {_e(env.name)} · PCI DSS {_e(', '.join(control.requirements))}</summary>"
+                f"<p><small>Risk: {_e(control.risk)}</small></p><table><tr><th>resource</th><th>attribute</th><th>actual</th><th>expected</th><th>finding</th></tr>"
+            )
+            out += [
+                f"<tr><td><code>{_e(f.address)}</code></td><td>{_e(f.attribute)}</td><td><code>{_e(repr(f.actual))}</code></td><td>{_e(f.expected)}</td><td>{_e(f.message)}</td></tr>"
+                for f in bad
+            ]
             out.append(f"</table><p>Remediation:</p><pre>{_e(control.remediation)}</pre></details>")
     if not any_failure:
         out.append("<p class=pass>No failing control.</p>")
@@ -75,32 +92,47 @@ def render(run: CheckRun, drills: list[dict[str, Any]] | None = None) -> str:
     report = run.waivers.report()
     out.append("<h2>Waivers</h2>")
     if report["used"] or report["unused"]:
-        out.append("<table><tr><th>control</th><th>address</th><th>reason</th><th>owner</th><th>ticket</th><th>expires</th><th>used</th></tr>")
+        out.append(
+            "<table><tr><th>control</th><th>address</th><th>reason</th><th>owner</th><th>ticket</th><th>expires</th><th>used</th></tr>"
+        )
         for w in report["used"] + report["unused"]:
-            out.append(f"<tr><td>{_e(w['control'])}</td><td><code>{_e(w['address'])}</code></td><td>{_e(w['reason'])}</td><td>{_e(w['owner'])}</td>"
-                       f"<td>{_e(w['ticket'])}</td><td>{_e(w['expires'])}</td><td>{w['used']}</td></tr>")
+            out.append(
+                f"<tr><td>{_e(w['control'])}</td><td><code>{_e(w['address'])}</code></td><td>{_e(w['reason'])}</td><td>{_e(w['owner'])}</td>"
+                f"<td>{_e(w['ticket'])}</td><td>{_e(w['expires'])}</td><td>{w['used']}</td></tr>"
+            )
         out.append("</table>")
     else:
         out.append("<p>No waivers.</p>")
 
-    out.append("<h2>Scanner baseline (checkov)</h2><table><tr><th>scope</th><th>passed</th><th>failed</th><th>waived</th><th>unverifiable at plan</th><th>suppressed in code</th></tr>")
+    out.append(
+        "<h2>Scanner baseline (checkov)</h2><table><tr><th>scope</th><th>passed</th><th>failed</th><th>waived</th><th>unverifiable at plan</th><th>suppressed in code</th></tr>"
+    )
     for scan in run.checkov:
         if not scan.available:
             out.append(f"<tr><td>{_e(scan.scope)}</td><td colspan=5>{_e(scan.error)}</td></tr>")
             continue
         c = scan.as_dict()["counts"]
-        out.append(f"<tr><td>{_e(scan.scope)}</td><td>{c['passed']}</td><td class={'fail' if c['failed'] else 'pass'}>{c['failed']}</td><td>{c['waived']}</td>"
-                   f"<td>{c['unverifiable_at_plan']}</td><td>{c['skipped_in_code']}</td></tr>")
+        out.append(
+            f"<tr><td>{_e(scan.scope)}</td><td>{c['passed']}</td><td class={'fail' if c['failed'] else 'pass'}>{c['failed']}</td><td>{c['waived']}</td>"
+            f"<td>{c['unverifiable_at_plan']}</td><td>{c['skipped_in_code']}</td></tr>"
+        )
     out.append("</table>")
     suppressed = [s for scan in run.checkov if scan.scope == "hcl" for s in scan.skipped]
     if suppressed:
-        out.append("<details><summary>Suppressions written in the code, with their reasons</summary><table><tr><th>check</th><th>resource</th><th>reason</th></tr>")
-        out += [f"<tr><td>{_e(s['check_id'])}</td><td><code>{_e(s['resource'])}</code></td><td>{_e(s.get('suppress_comment'))}</td></tr>" for s in suppressed]
+        out.append(
+            "<details><summary>Suppressions written in the code, with their reasons</summary><table><tr><th>check</th><th>resource</th><th>reason</th></tr>"
+        )
+        out += [
+            f"<tr><td>{_e(s['check_id'])}</td><td><code>{_e(s['resource'])}</code></td><td>{_e(s.get('suppress_comment'))}</td></tr>"
+            for s in suppressed
+        ]
         out.append("</table></details>")
 
     if drills:
         out.append(drills_section(drills))
-    out.append("<h2>Tools</h2><table>" + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in sorted(run.tools.items())) + "</table>")
+    out.append(
+        "<h2>Tools</h2><table>" + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in sorted(run.tools.items())) + "</table>"
+    )
     out.append("</body></html>\n")
     return "\n".join(out)
 
@@ -110,14 +142,18 @@ def drills_section(drills: list[dict[str, Any]]) -> str:
     for drill in drills:
         v = drill.get("verdict", {})
         p99 = v.get("p99_ms") or {}
-        out.append(f"<h3>{_e(drill.get('title'))} <span class={'pass' if v.get('passed') else 'fail'}>{'PASS' if v.get('passed') else 'FAIL'}</span></h3>")
+        out.append(
+            f"<h3>{_e(drill.get('title'))} <span class={'pass' if v.get('passed') else 'fail'}>{'PASS' if v.get('passed') else 'FAIL'}</span></h3>"
+        )
         out.append(f"<p>target {_e(drill.get('experiment', {}).get('target'))} · status {_e(drill.get('status'))}</p>")
-        out.append("<table><tr><th>downtime</th><th>limit</th><th>acknowledged</th><th>lost</th><th>detect</th><th>promote</th>"
-                   "<th>p99 before/during/after</th><th>errors</th></tr>"
-                   f"<tr><td><b>{_e(v.get('downtime_s'))} s</b></td><td>{_e(v.get('max_downtime_s'))} s</td><td>{_e(v.get('acknowledged'))}</td>"
-                   f"<td class={'fail' if v.get('lost') else 'pass'}>{_e(v.get('lost'))}</td><td>{_e(v.get('time_to_detect_s'))} s</td>"
-                   f"<td>{_e(v.get('time_to_promote_s'))} s</td><td>{_e(p99.get('before'))} / {_e(p99.get('during'))} / {_e(p99.get('after'))} ms</td>"
-                   f"<td>{_e(v.get('errors_by_class'))}</td></tr></table>")
+        out.append(
+            "<table><tr><th>downtime</th><th>limit</th><th>acknowledged</th><th>lost</th><th>detect</th><th>promote</th>"
+            "<th>p99 before/during/after</th><th>errors</th></tr>"
+            f"<tr><td><b>{_e(v.get('downtime_s'))} s</b></td><td>{_e(v.get('max_downtime_s'))} s</td><td>{_e(v.get('acknowledged'))}</td>"
+            f"<td class={'fail' if v.get('lost') else 'pass'}>{_e(v.get('lost'))}</td><td>{_e(v.get('time_to_detect_s'))} s</td>"
+            f"<td>{_e(v.get('time_to_promote_s'))} s</td><td>{_e(p99.get('before'))} / {_e(p99.get('during'))} / {_e(p99.get('after'))} ms</td>"
+            f"<td>{_e(v.get('errors_by_class'))}</td></tr></table>"
+        )
         if v.get("reasons"):
             out.append("<ul>" + "".join(f"<li class=fail>{_e(r)}</li>" for r in v["reasons"]) + "</ul>")
         if drill.get("timeline"):
@@ -125,15 +161,20 @@ def drills_section(drills: list[dict[str, Any]]) -> str:
         steps = drill.get("run", []) + drill.get("rollbacks", [])
         if steps:
             out.append("<details><summary>journal</summary><table><tr><th>activity</th><th>start</th><th>end</th><th>status</th></tr>")
-            out += [f"<tr><td>{_e(a['activity']['name'])}</td><td>{_e(a.get('start'))}</td><td>{_e(a.get('end'))}</td><td>{_e(a.get('status'))}</td></tr>" for a in steps]
+            out += [
+                f"<tr><td>{_e(a['activity']['name'])}</td><td>{_e(a.get('start'))}</td><td>{_e(a.get('end'))}</td><td>{_e(a.get('status'))}</td></tr>"
+                for a in steps
+            ]
             out.append("</table></details>")
     return "\n".join(out)
 
 
 def drills_page(drills: list[dict[str, Any]], sha: str) -> str:
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>tapguard drills {_e(sha)}</title><style>{STYLE}</style></head><body>"
-            f"<h1>tapguard: failover drill evidence</h1><p>Commit <code>{_e(sha)}</code>. Integrity: <code>manifest.json</code>, "
-            "check with <code>tapguard evidence verify &lt;dir&gt;</code>.</p>" + drills_section(drills) + "</body></html>\n")
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>tapguard drills {_e(sha)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>tapguard: failover drill evidence</h1><p>Commit <code>{_e(sha)}</code>. Integrity: <code>manifest.json</code>, "
+        "check with <code>tapguard evidence verify &lt;dir&gt;</code>.</p>" + drills_section(drills) + "</body></html>\n"
+    )
 
 
 def _key(req: str) -> tuple[Any, ...]:

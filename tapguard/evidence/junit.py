@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+
 from tapguard.check import CheckRun
 from tapguard.controls import FAIL, NOT_APPLICABLE, UNKNOWN
 
@@ -19,9 +20,9 @@ def render(run: CheckRun) -> str:
             if status == FAIL:
                 failures += 1
                 text = "\n".join(f.describe(control) for f in bad)
-                ET.SubElement(case, "failure", message=f"PCI DSS {', '.join(control.requirements) or control.family}: {len(bad)} finding(s)").text = (
-                    f"{text}\n\nRemediation:\n{control.remediation}"
-                )
+                ET.SubElement(
+                    case, "failure", message=f"PCI DSS {', '.join(control.requirements) or control.family}: {len(bad)} finding(s)"
+                ).text = f"{text}\n\nRemediation:\n{control.remediation}"
             elif status == NOT_APPLICABLE:
                 skipped += 1
                 ET.SubElement(case, "skipped", message="not applicable to this stack")

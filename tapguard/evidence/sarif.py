@@ -67,18 +67,24 @@ def render(run: CheckRun, root: Path) -> dict[str, Any]:
                 except ValueError:
                     uri = str(path)
                 location["physicalLocation"] = {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}
-            results.append({
-                "ruleId": f.control,
-                "level": LEVEL.get(control.severity if control else "medium", "warning"),
-                "message": {"text": f"[{env.name}] {f.address} {f.attribute}: {f.message} (actual {f.actual!r}, expected {f.expected})"},
-                "locations": [location],
-                "partialFingerprints": {"tapguard/v1": f"{env.name}:{f.control}:{f.address}:{f.attribute}"},
-            })
-        runs.append({
-            "tool": {"driver": {"name": "tapguard", "informationUri": "https://example.invalid/tapguard", "rules": rules}},
-            "automationDetails": {"id": f"tapguard/{env.name}/"},
-            "results": results,
-        })
+            results.append(
+                {
+                    "ruleId": f.control,
+                    "level": LEVEL.get(control.severity if control else "medium", "warning"),
+                    "message": {
+                        "text": f"[{env.name}] {f.address} {f.attribute}: {f.message} (actual {f.actual!r}, expected {f.expected})"
+                    },
+                    "locations": [location],
+                    "partialFingerprints": {"tapguard/v1": f"{env.name}:{f.control}:{f.address}:{f.attribute}"},
+                }
+            )
+        runs.append(
+            {
+                "tool": {"driver": {"name": "tapguard", "informationUri": "https://example.invalid/tapguard", "rules": rules}},
+                "automationDetails": {"id": f"tapguard/{env.name}/"},
+                "results": results,
+            }
+        )
     return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
 
 

@@ -18,16 +18,22 @@ def svg(timeline: dict[str, Any], marks: dict[str, float]) -> str:
     lat_peak = max([x for x in lat if x is not None] + [1])
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
     bar = plot_w / n
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'aria-label="probe timeline" style="background:#fff;border:1px solid #d0d7de">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="probe timeline" style="background:#fff;border:1px solid #d0d7de">'
+    ]
     for i, (good, bad) in enumerate(zip(ok, fail, strict=False)):
         x = PAD + i * bar
         h_ok = plot_h * good / peak
         h_bad = plot_h * bad / peak
         if good:
-            parts.append(f'<rect x="{x:.1f}" y="{PAD + plot_h - h_ok:.1f}" width="{max(bar, 0.5):.1f}" height="{h_ok:.1f}" fill="#2da44e"/>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{PAD + plot_h - h_ok:.1f}" width="{max(bar, 0.5):.1f}" height="{h_ok:.1f}" fill="#2da44e"/>'
+            )
         if bad:
-            parts.append(f'<rect x="{x:.1f}" y="{PAD + plot_h - h_ok - h_bad:.1f}" width="{max(bar, 0.5):.1f}" height="{h_bad:.1f}" fill="#cf222e"/>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{PAD + plot_h - h_ok - h_bad:.1f}" width="{max(bar, 0.5):.1f}" height="{h_bad:.1f}" fill="#cf222e"/>'
+            )
     points = [f"{PAD + (i + 0.5) * bar:.1f},{PAD + plot_h - plot_h * v / lat_peak:.1f}" for i, v in enumerate(lat) if v is not None]
     if points:
         parts.append(f'<polyline fill="none" stroke="#0969da" stroke-width="1.2" points="{" ".join(points)}"/>')
@@ -39,7 +45,9 @@ def svg(timeline: dict[str, Any], marks: dict[str, float]) -> str:
     seconds = n * bucket_s
     parts.append(f'<text x="{PAD}" y="{HEIGHT - 12}" font-size="11" fill="#57606a">0 s</text>')
     parts.append(f'<text x="{WIDTH - PAD - 40}" y="{HEIGHT - 12}" font-size="11" fill="#57606a">{seconds:.1f} s</text>')
-    parts.append(f'<text x="{PAD}" y="{PAD - 22}" font-size="11" fill="#57606a">green: acknowledged writes / 100 ms (peak {peak}) · red: failed attempts · '
-                 f'blue: p99 latency (peak {lat_peak:.0f} ms)</text>')
+    parts.append(
+        f'<text x="{PAD}" y="{PAD - 22}" font-size="11" fill="#57606a">green: acknowledged writes / 100 ms (peak {peak}) · red: failed attempts · '
+        f"blue: p99 latency (peak {lat_peak:.0f} ms)</text>"
+    )
     parts.append("</svg>")
     return "".join(parts)

@@ -86,8 +86,8 @@ class Lab:
             entry = pwd.getpwnam(user)
             os.chown(directory, entry.pw_uid, entry.pw_gid)
         directory.chmod(0o700)
-        ports = free_ports(7)
-        state = LabState(str(directory), user, ports[0], ports[1:3], ports[3:5], ports[5:7] + [free_ports(1)[0]], secrets.token_urlsafe(32))
+        ports = free_ports(8)  # monitor, 2 nodes, 2 redis servers, 3 sentinels
+        state = LabState(str(directory), user, ports[0], ports[1:3], ports[3:5], ports[5:8], secrets.token_urlsafe(32))
         self._save(state)
         try:
             self.postgres(state).create()
@@ -116,7 +116,12 @@ class Lab:
             "up": True,
             "directory": state.directory,
             "postgres": {"monitor": state.pg_monitor_port, "nodes": nodes, "synchronous": _safe(pg.synchronous)},
-            "redis": {"master": _safe(rd.master_port), "ports": state.redis_ports, "sentinels": state.sentinel_ports, "healthy": _safe(rd.healthy)},
+            "redis": {
+                "master": _safe(rd.master_port),
+                "ports": state.redis_ports,
+                "sentinels": state.sentinel_ports,
+                "healthy": _safe(rd.healthy),
+            },
         }
 
     def down(self) -> dict[str, Any]:

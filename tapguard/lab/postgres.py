@@ -50,8 +50,10 @@ class PostgresLab:
         """What applications use: every node, and libpq picks the writer."""
         hosts = ",".join("127.0.0.1" for _ in self.node_ports)
         ports = ",".join(str(p) for p in self.node_ports)
-        return (f"host={hosts} port={ports} dbname={self.database} user={self.user} "
-                f"target_session_attrs=read-write connect_timeout={connect_timeout}")
+        return (
+            f"host={hosts} port={ports} dbname={self.database} user={self.user} "
+            f"target_session_attrs=read-write connect_timeout={connect_timeout}"
+        )
 
     def node_dir(self, i: int) -> Path:
         return self.directory / f"node{i + 1}"
@@ -60,36 +62,60 @@ class PostgresLab:
     def _env(self) -> dict[str, str]:
         return {"PATH": f"{PG_BIN}:/usr/bin:/bin", "HOME": str(self.directory), "LANG": "C.UTF-8", "PGHOST": "127.0.0.1"}
 
-    def _demote(self) -> Any:
+    def _as_user(self) -> dict[str, Any]:
+        """Popen arguments that run PostgreSQL as the lab user: it refuses to run as root."""
         if os.geteuid() != 0:
-            return None
+            return {}
         entry = pwd.getpwnam(self.user)
-
-        def drop() -> None:
-            os.setgid(entry.pw_gid)
-            os.setuid(entry.pw_uid)
-
-        return drop
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
     def _run(self, *args: str, timeout: float = 120) -> None:
-        proc = subprocess.run(["pg_autoctl", *args], cwd=self.directory, env=self._env(), preexec_fn=self._demote(),
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            ["pg_autoctl", *args],
+            cwd=self.directory,
+            env=self._env(),
+            **self._as_user(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if proc.returncode != 0:
             detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             raise TapguardError(f"pg_autoctl {args[0]} {args[1] if len(args) > 1 else ''} failed: {detail}")
 
     def _spawn(self, pgdata: Path, log: Path) -> int:
         handle = log.open("ab")
-        proc = subprocess.Popen(["pg_autoctl", "run", "--pgdata", str(pgdata)], cwd=self.directory, env=self._env(),
-                                preexec_fn=self._demote(), stdout=handle, stderr=handle, start_new_session=True)
+        proc = subprocess.Popen(
+            ["pg_autoctl", "run", "--pgdata", str(pgdata)],
+            cwd=self.directory,
+            env=self._env(),
+            **self._as_user(),
+            stdout=handle,
+            stderr=handle,
+            start_new_session=True,
+        )
         handle.close()
         return proc.pid
 
     # ------------------------------------------------------------ lifecycle
     def create(self) -> None:
         monitor = self.directory / "monitor"
-        self._run("create", "monitor", "--pgdata", str(monitor), "--pgport", str(self.monitor_port), "--hostname", "127.0.0.1",
-                  "--listen", "127.0.0.1", "--auth", "trust", "--no-ssl")
+        self._run(
+            "create",
+            "monitor",
+            "--pgdata",
+            str(monitor),
+            "--pgport",
+            str(self.monitor_port),
+            "--hostname",
+            "127.0.0.1",
+            "--listen",
+            "127.0.0.1",
+            "--auth",
+            "trust",
+            "--no-ssl",
+        )
         self._spawn(monitor, self.directory / "monitor.log")
         self._wait_sql(self.monitor_dsn, 30)
         with psycopg.connect(self.monitor_dsn, autocommit=True) as conn:
@@ -98,9 +124,28 @@ class PostgresLab:
             conn.execute("SELECT pg_reload_conf()")
         monitor_uri = f"postgres://autoctl_node@127.0.0.1:{self.monitor_port}/pg_auto_failover?sslmode=disable"
         for i, port in enumerate(self.node_ports):
-            self._run("create", "postgres", "--pgdata", str(self.node_dir(i)), "--pgport", str(port), "--hostname", "127.0.0.1",
-                      "--listen", "127.0.0.1", "--monitor", monitor_uri, "--auth", "trust", "--no-ssl", "--dbname", self.database,
-                      "--name", f"node{i + 1}", "--pg-hba-lan")
+            self._run(
+                "create",
+                "postgres",
+                "--pgdata",
+                str(self.node_dir(i)),
+                "--pgport",
+                str(port),
+                "--hostname",
+                "127.0.0.1",
+                "--listen",
+                "127.0.0.1",
+                "--monitor",
+                monitor_uri,
+                "--auth",
+                "trust",
+                "--no-ssl",
+                "--dbname",
+                self.database,
+                "--name",
+                f"node{i + 1}",
+                "--pg-hba-lan",
+            )
             self._spawn(self.node_dir(i), self.directory / f"node{i + 1}.log")
             self.wait_healthy(90, expected=i + 1)
 
@@ -117,8 +162,9 @@ class PostgresLab:
     # ------------------------------------------------------------ state
     def states(self) -> list[dict[str, Any]]:
         with psycopg.connect(self.monitor_dsn, autocommit=True) as conn:
-            rows = conn.execute("SELECT nodename, nodeport, reportedstate::text, goalstate::text, health "
-                                "FROM pgautofailover.node ORDER BY nodeid").fetchall()
+            rows = conn.execute(
+                "SELECT nodename, nodeport, reportedstate::text, goalstate::text, health FROM pgautofailover.node ORDER BY nodeid"
+            ).fetchall()
         return [{"name": r[0], "port": r[1], "reported": r[2], "goal": r[3], "health": r[4]} for r in rows]
 
     def writer_index(self) -> int | None:
@@ -167,7 +213,7 @@ class PostgresLab:
                     return
             except psycopg.Error:
                 time.sleep(0.2)
-        raise TapguardError(f"PostgreSQL did not accept connections within {timeout:.0f} s ({dsn.split(' dbname')[0]})")
+        raise TapguardError(f"PostgreSQL did not accept connections within {timeout:.0f} s ({dsn.split(' dbname', maxsplit=1)[0]})")
 
     # ------------------------------------------------------------ faults
     def kill_writer(self) -> int:

@@ -36,9 +36,19 @@ class RedisLab:
     def _server_conf(self, i: int) -> Path:
         port = self.ports[i]
         lines = [
-            "bind 127.0.0.1", f"port {port}", "protected-mode yes", "daemonize no", f"dir {self.directory}",
-            f"dbfilename redis-{port}.rdb", "save \"\"", "appendonly no", f"requirepass {self.password}", f"masterauth {self.password}",
-            "repl-diskless-sync yes", "repl-diskless-sync-delay 0", f"logfile {self.directory / f'redis-{port}.log'}",
+            "bind 127.0.0.1",
+            f"port {port}",
+            "protected-mode yes",
+            "daemonize no",
+            f"dir {self.directory}",
+            f"dbfilename redis-{port}.rdb",
+            'save ""',
+            "appendonly no",
+            f"requirepass {self.password}",
+            f"masterauth {self.password}",
+            "repl-diskless-sync yes",
+            "repl-diskless-sync-delay 0",
+            f"logfile {self.directory / f'redis-{port}.log'}",
         ]
         if i > 0:
             lines.append(f"replicaof 127.0.0.1 {self.ports[0]}")
@@ -46,9 +56,15 @@ class RedisLab:
 
     def _sentinel_conf(self, port: int) -> Path:
         lines = [
-            "bind 127.0.0.1", f"port {port}", "daemonize no", f"dir {self.directory}", f"logfile {self.directory / f'sentinel-{port}.log'}",
-            f"sentinel monitor {MASTER} 127.0.0.1 {self.ports[0]} 2", f"sentinel auth-pass {MASTER} {self.password}",
-            f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}", f"sentinel failover-timeout {MASTER} {FAILOVER_TIMEOUT_MS}",
+            "bind 127.0.0.1",
+            f"port {port}",
+            "daemonize no",
+            f"dir {self.directory}",
+            f"logfile {self.directory / f'sentinel-{port}.log'}",
+            f"sentinel monitor {MASTER} 127.0.0.1 {self.ports[0]} 2",
+            f"sentinel auth-pass {MASTER} {self.password}",
+            f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}",
+            f"sentinel failover-timeout {MASTER} {FAILOVER_TIMEOUT_MS}",
             f"sentinel parallel-syncs {MASTER} 1",
         ]
         return self._conf(f"sentinel-{port}.conf", "\n".join(lines) + "\n")
@@ -76,15 +92,19 @@ class RedisLab:
         return redis.Redis(host="127.0.0.1", port=port, password=self.password, socket_timeout=timeout, socket_connect_timeout=timeout)
 
     def sentinel(self, timeout: float = 0.5) -> Sentinel:
-        return Sentinel([("127.0.0.1", p) for p in self.sentinel_ports], socket_timeout=timeout, socket_connect_timeout=timeout,
-                        sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout})
+        return Sentinel(
+            [("127.0.0.1", p) for p in self.sentinel_ports],
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+        )
 
     def master_port(self) -> int | None:
         for port in self.sentinel_ports:
             try:
                 sentinel = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
                 address = sentinel.sentinel_get_master_addr_by_name(MASTER)
-                if address:
+                if isinstance(address, tuple | list) and address:
                     return int(address[1])
             except redis.RedisError:
                 continue
@@ -101,6 +121,8 @@ class RedisLab:
                 return False
             sentinel = redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0], socket_timeout=0.5)
             state = sentinel.sentinel_master(MASTER)
+            if not isinstance(state, dict):
+                return False
             return int(state.get("num-other-sentinels", 0)) >= len(self.sentinel_ports) - 1 and int(state.get("num-slaves", 0)) >= 1
         except redis.RedisError:
             return False

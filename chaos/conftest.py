@@ -1,0 +1,78 @@
+"""Failover drills as tests: `pytest chaos --target lab` (default: the local lab, for real) or
+`pytest chaos --target aws --env us-west-2 --confirm us-west-2` (needs allow-tagged targets)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tapguard import project
+from tapguard.drill.cli import aws_target
+from tapguard.drill.runner import DrillSettings, drill_lock, run_drill
+from tapguard.drill.target import FailoverTarget
+from tapguard.lab.lab import Lab
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tapguard drills")
+    group.addoption("--target", choices=("lab", "aws"), default="lab")
+    group.addoption("--drill-env", default=None, help="aws: environment whose outputs name the targets")
+    group.addoption("--confirm", default=None, help="aws: the environment you mean to fail over")
+    group.addoption("--allow-list", type=Path, default=None)
+    group.addoption("--max-downtime", type=float, default=30.0)
+    group.addoption("--rate", type=float, default=100_000, help="writes per minute")
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    lab = Lab(project.state_dir(project.find_root()))
+    started = lab.load() is None
+    lab.up()
+    yield lab
+    if started:
+        lab.down()
+
+
+@pytest.fixture(scope="session")
+def settings(request: pytest.FixtureRequest) -> DrillSettings:
+    config = request.config
+    fault = "failover" if config.getoption("--target") == "aws" else "kill"
+    return DrillSettings(fault=fault, rate=config.getoption("--rate") / 60, max_downtime=config.getoption("--max-downtime"))
+
+
+def make_target(request: pytest.FixtureRequest, component: str, **lab_options: Any) -> FailoverTarget:
+    config = request.config
+    if config.getoption("--target") == "aws":
+        args = argparse.Namespace(env=config.getoption("--drill-env"), confirm=config.getoption("--confirm"), allow_list=config.getoption("--allow-list"),
+                                  fault="failover", region=None, cluster_id=None, target_instance=None, secret_arn=None, fis_template=None,
+                                  replication_group_id=None, auth_secret_arn=None)
+        return aws_target(args, [component])
+    from tapguard.drill.lab_targets import LabPostgres, LabRedis
+
+    lab: Lab = request.getfixturevalue("lab")
+    state = lab.load()
+    assert state is not None
+    if component == "aurora":
+        return LabPostgres(lab.postgres(state), **lab_options)
+    return LabRedis(lab.redis(state), **lab_options)
+
+
+@pytest.fixture(scope="session")
+def drills(request: pytest.FixtureRequest, settings: DrillSettings) -> dict[str, dict[str, Any]]:
+    """One failover per component, shared by the tests that judge it."""
+    out = {}
+    with drill_lock():
+        for component in ("aurora", "redis"):
+            out[component] = run_drill(make_target(request, component), settings)
+    return out
+
+
+def explain(journal: dict[str, Any]) -> str:
+    v = journal.get("verdict", {})
+    return (f"{journal.get('title')}: status {journal.get('status')}, downtime {v.get('downtime_s')} s (limit {v.get('max_downtime_s')} s), "
+            f"acknowledged {v.get('acknowledged')}, lost {v.get('lost')} {v.get('lost_ids', [])[:10]}, errors {v.get('errors_by_class')}, "
+            f"reasons {v.get('reasons')}, steady state {journal.get('steady_states')}")

@@ -1,0 +1,55 @@
+"""Proof the verdict is not a rubber stamp: lost acknowledged writes and a downtime over the limit both fail it."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaos.conftest import explain, make_target
+from tapguard.drill.runner import DrillSettings, drill_lock, run_drill
+
+
+@pytest.fixture(autouse=True)
+def lab_only(request: pytest.FixtureRequest) -> None:
+    if request.config.getoption("--target") != "lab":
+        pytest.skip("fault proofs run on the lab only")
+
+
+def test_unreplicated_redis_acknowledgements_are_reported_lost(request: pytest.FixtureRequest) -> None:
+    # no WAIT: the primary's reply is the acknowledgement; replication is cut, then the primary dies
+    target = make_target(request, "redis", wait_replicas=0, isolate_replicas_s=1.0)
+    with drill_lock():
+        journal = run_drill(target, DrillSettings(fault="kill"))
+    verdict = journal["verdict"]
+    assert verdict["lost"] > 0, explain(journal)
+    assert not verdict["passed"] and any("acknowledged writes lost" in r for r in verdict["reasons"]), explain(journal)
+    assert len(verdict["lost_ids"]) == min(100, verdict["lost"])
+
+
+def test_with_wait_the_same_fault_loses_no_acknowledged_write(request: pytest.FixtureRequest) -> None:
+    target = make_target(request, "redis", wait_replicas=1, isolate_replicas_s=1.0)
+    with drill_lock():
+        journal = run_drill(target, DrillSettings(fault="kill"))
+    verdict = journal["verdict"]
+    assert verdict["lost"] == 0, explain(journal)
+    assert verdict["acknowledged_by_primary"] > verdict["acknowledged"], explain(journal)
+
+
+def test_a_hang_longer_than_the_limit_fails_the_verdict(request: pytest.FixtureRequest) -> None:
+    # the writer is frozen for 12 s; pg_auto_failover needs ~8 s to promote: over a 4 s limit
+    target = make_target(request, "aurora", hang_seconds=12.0)
+    with drill_lock():
+        journal = run_drill(target, DrillSettings(fault="hang", max_downtime=4.0))
+    verdict = journal["verdict"]
+    assert verdict["downtime_s"] is not None and verdict["downtime_s"] > 4.0, explain(journal)
+    assert not verdict["passed"] and any("exceeds" in r for r in verdict["reasons"]), explain(journal)
+
+
+def test_steady_state_not_met_aborts_without_injecting(request: pytest.FixtureRequest) -> None:
+    # a rate the probe cannot reach with one connection: abort, and nothing is failed over
+    target = make_target(request, "redis")
+    before = target.lab.master_port()  # type: ignore[attr-defined]
+    with drill_lock():
+        journal = run_drill(target, DrillSettings(fault="kill", rate=1_000_000, connections=1, steady_seconds=2))
+    assert journal["status"] == "aborted" and "steady state not met" in journal["reason"], explain(journal)
+    assert not [a for a in journal["run"] if a["activity"]["name"].startswith("inject")]
+    assert target.lab.master_port() == before  # type: ignore[attr-defined]
