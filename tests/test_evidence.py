@@ -1,0 +1,166 @@
+"""The evidence bundle: every file, verifiable, and free of secrets; waivers; the check command end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tapguard import audit, controls, project, waivers
+from tapguard.controls import FAIL
+from tapguard.evidence.bundle import EvidenceBundle, verify
+from tapguard.evidence.markdown import LIMIT
+from tapguard.errors import TapguardError
+from tests.conftest import set_after
+
+FILES = {"controls.json", "report.md", "report.html", "junit.xml", "results.sarif", "checkov.json", "manifest.json",
+         "plans/eu-west-1.plan.json", "plans/us-west-2.plan.json"}
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory, env_plans: dict[str, Path], endpoint: Any, root: Path) -> tuple[Any, Path]:
+    run = audit.run_check(root, project.environments(root), env_plans, None, use_checkov=True)
+    bundle = audit.write(run, root, tmp_path_factory.mktemp("evidence"), endpoint.secret_strings())
+    return run, bundle.path
+
+
+def test_bundle_has_every_file_and_verifies(checked: tuple[Any, Path]) -> None:
+    run, path = checked
+    assert {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()} == FILES
+    assert verify(path).ok
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert set(manifest["plans"]) == {"eu-west-1", "us-west-2"} and manifest["git_sha"] == run.git_sha
+    assert manifest["tools"]["checkov"] != "not installed"
+
+
+@pytest.mark.parametrize("tamper", ["change", "add", "remove"])
+def test_verify_detects_tampering(checked: tuple[Any, Path], tmp_path: Path, tamper: str) -> None:
+    import shutil
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(checked[1], copy)
+    if tamper == "change":
+        (copy / "report.md").write_text((copy / "report.md").read_text().replace("PASS", "pass"))
+    elif tamper == "add":
+        (copy / "extra.txt").write_text("x")
+    else:
+        (copy / "junit.xml").unlink()
+    result = verify(copy)
+    assert not result.ok
+    assert {"change": result.changed, "add": result.added, "remove": result.removed}[tamper]
+
+
+def test_no_seeded_secret_anywhere_in_the_bundle(checked: tuple[Any, Path], endpoint: Any) -> None:
+    secrets = [s for s in endpoint.secret_strings() if len(s) >= 8]
+    assert secrets
+    for file in checked[1].rglob("*"):
+        if file.is_file():
+            text = file.read_text()
+            assert not [s for s in secrets if s in text], f"{file.name} leaks a seeded secret"
+
+
+def test_bundle_writer_refuses_a_secret(tmp_path: Path) -> None:
+    bundle = EvidenceBundle.create(tmp_path, "abc", secrets=("sup3r-s3cret-value",))
+    with pytest.raises(TapguardError, match="would contain a secret value"):
+        bundle.write_text("report.md", "token: sup3r-s3cret-value")
+    assert not (bundle.path / "report.md").exists()
+
+
+def test_reports_fit_and_parse(checked: tuple[Any, Path]) -> None:
+    run, path = checked
+    md = (path / "report.md").read_text()
+    assert len(md) < LIMIT and "PASS" in md
+    html = (path / "report.html").read_text()
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    suites = ET.parse(path / "junit.xml").getroot()
+    assert [s.get("name") for s in suites] == ["pci-dss::eu-west-1", "pci-dss::us-west-2"]
+    assert all(s.get("tests") == str(len(controls.catalogue())) for s in suites)
+    sarif = json.loads((path / "results.sarif").read_text())
+    assert [r["automationDetails"]["id"] for r in sarif["runs"]] == ["tapguard/eu-west-1/", "tapguard/us-west-2/"]
+    data = json.loads((path / "controls.json").read_text())
+    assert data["requirements"]["3.5.1"]["E1"]["environments"]["us-west-2"]["status"] == "pass"
+
+
+def test_checkov_hcl_gate_is_clean(checked: tuple[Any, Path]) -> None:
+    run, _ = checked
+    hcl = next(s for s in run.checkov if s.scope == "hcl")
+    assert hcl.available and not hcl.gate_failures, [f["check_id"] + " " + str(f["resource"]) for f in hcl.gate_failures]
+    assert hcl.skipped and all(s["suppress_comment"] for s in hcl.skipped), "every suppression carries its reason"
+
+
+def test_a_failure_is_located_in_sarif_at_the_tf_line(fresh: Any, tmp_path: Path, root: Path) -> None:
+    data = fresh("eu-west-1")
+    set_after(data, "module.aurora.aws_rds_cluster.this", "storage_encrypted", False)
+    plan = tmp_path / "eu.json"
+    plan.write_text(json.dumps(data))
+    run = audit.run_check(root, project.environments(root), {"eu-west-1": plan}, None, use_checkov=False)
+    assert run.failed
+    path = audit.write(run, root, tmp_path / "evidence", []).path
+    results = json.loads((path / "results.sarif").read_text())["runs"][0]["results"]
+    e1 = next(r for r in results if r["ruleId"] == "E1")
+    location = e1["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "modules/aurora/main.tf"
+    line = (root / "modules/aurora/main.tf").read_text().splitlines()[location["region"]["startLine"] - 1]
+    assert line.startswith('resource "aws_rds_cluster" "this"')
+    assert "E1" in (path / "report.md").read_text() and "storage_encrypted" in (path / "report.html").read_text()
+
+
+# ---------------------------------------------------------------- waivers
+def _waiver_file(tmp_path: Path, **override: Any) -> Path:
+    entry = {"control": "E1", "address": "module.aurora.*", "reason": "migration in progress", "owner": "platform@example.com",
+             "ticket": "SEC-42", "expires": (dt.date.today() + dt.timedelta(days=30)).isoformat(), **override}
+    path = tmp_path / "waivers.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump({"waivers": [{k: v for k, v in entry.items() if v is not None}]}))
+    return path
+
+
+def _violating(fresh: Any, tmp_path: Path) -> Path:
+    data = fresh("eu-west-1")
+    set_after(data, "module.aurora.aws_rds_cluster.this", "storage_encrypted", False)
+    plan = tmp_path / "eu.json"
+    plan.write_text(json.dumps(data))
+    return plan
+
+
+def test_a_valid_waiver_covers_the_failure_and_is_reported_used(fresh: Any, tmp_path: Path, root: Path) -> None:
+    run = audit.run_check(root, project.environments(root), {"eu-west-1": _violating(fresh, tmp_path)}, _waiver_file(tmp_path), use_checkov=False)
+    assert not run.failed
+    assert run.environments[0].status_of("E1") == "waived"
+    assert run.waivers.report()["used"][0]["ticket"] == "SEC-42"
+
+
+def test_an_expired_waiver_fails_the_control_again(fresh: Any, tmp_path: Path, root: Path) -> None:
+    path = _waiver_file(tmp_path, expires="2020-01-01")
+    run = audit.run_check(root, project.environments(root), {"eu-west-1": _violating(fresh, tmp_path)}, path, use_checkov=False)
+    assert run.failed and run.environments[0].status_of("E1") == FAIL
+    assert any("EXPIRED on 2020-01-01" in p.message and p.control == "E1" for p in run.waivers.problems)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"owner": None}, "missing owner"),
+    ({"control": "Z9"}, "unknown control 'Z9'"),
+    ({"expires": "next week"}, "is not YYYY-MM-DD"),
+    ({"checkov": "CKV_AWS_1"}, "checkov must be a list"),
+])
+def test_malformed_waivers_fail_loudly(tmp_path: Path, override: dict[str, Any], message: str) -> None:
+    loaded = waivers.load(_waiver_file(tmp_path, **override), [*controls.catalogue(), waivers.WAIVER_CONTROL])
+    assert not loaded.valid and len(loaded.problems) == 1
+    assert message in loaded.problems[0].message and loaded.problems[0].status == FAIL
+
+
+def test_unused_waivers_are_reported(tmp_path: Path, env_plans: dict[str, Path], root: Path) -> None:
+    run = audit.run_check(root, project.environments(root), {"eu-west-1": env_plans["eu-west-1"]}, _waiver_file(tmp_path), use_checkov=False)
+    assert run.waivers.report()["unused"][0]["control"] == "E1"
+
+
+def test_waiver_file_that_is_not_yaml(tmp_path: Path) -> None:
+    bad = tmp_path / "waivers.yaml"
+    bad.write_text("waivers: [\n")
+    with pytest.raises(TapguardError, match="not valid YAML"):
+        waivers.load(bad, ["E1"])
