@@ -47,9 +47,19 @@ def settings(request: pytest.FixtureRequest) -> DrillSettings:
 def make_target(request: pytest.FixtureRequest, component: str, **lab_options: Any) -> FailoverTarget:
     config = request.config
     if config.getoption("--target") == "aws":
-        args = argparse.Namespace(env=config.getoption("--drill-env"), confirm=config.getoption("--confirm"), allow_list=config.getoption("--allow-list"),
-                                  fault="failover", region=None, cluster_id=None, target_instance=None, secret_arn=None, fis_template=None,
-                                  replication_group_id=None, auth_secret_arn=None)
+        args = argparse.Namespace(
+            env=config.getoption("--drill-env"),
+            confirm=config.getoption("--confirm"),
+            allow_list=config.getoption("--allow-list"),
+            fault="failover",
+            region=None,
+            cluster_id=None,
+            target_instance=None,
+            secret_arn=None,
+            fis_template=None,
+            replication_group_id=None,
+            auth_secret_arn=None,
+        )
         return aws_target(args, [component])
     from tapguard.drill.lab_targets import LabPostgres, LabRedis
 
@@ -73,6 +83,8 @@ def drills(request: pytest.FixtureRequest, settings: DrillSettings) -> dict[str,
 
 def explain(journal: dict[str, Any]) -> str:
     v = journal.get("verdict", {})
-    return (f"{journal.get('title')}: status {journal.get('status')}, downtime {v.get('downtime_s')} s (limit {v.get('max_downtime_s')} s), "
-            f"acknowledged {v.get('acknowledged')}, lost {v.get('lost')} {v.get('lost_ids', [])[:10]}, errors {v.get('errors_by_class')}, "
-            f"reasons {v.get('reasons')}, steady state {journal.get('steady_states')}")
+    return (
+        f"{journal.get('title')}: status {journal.get('status')}, downtime {v.get('downtime_s')} s (limit {v.get('max_downtime_s')} s), "
+        f"acknowledged {v.get('acknowledged')}, lost {v.get('lost')} {v.get('lost_ids', [])[:10]}, errors {v.get('errors_by_class')}, "
+        f"reasons {v.get('reasons')}, steady state {journal.get('steady_states')}"
+    )

@@ -116,6 +116,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for r in results:
             (out / f"{r.environment}.plan.json").write_bytes(r.json_path.read_bytes())
+    drifted = [r.environment for r in results if any(r.summary[k] for k in ("add", "change", "replace", "destroy"))]
+    if args.fail_on_changes and drifted:
+        console.print(f"[bold red]changes (drift) in {', '.join(drifted)}[/]")
+        return 3
     return 0
 
 
@@ -235,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("environments", nargs="*", metavar="ENV", help="environment names or root module paths (default: all)")
     p.add_argument("--out", help="also copy each redacted plan JSON into this directory")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+    p.add_argument("--fail-on-changes", action="store_true", help="exit 3 when a plan has changes (drift against the deployed state)")
     add_aws_flags(p)
     p.set_defaults(func=cmd_plan)
 

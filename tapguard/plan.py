@@ -31,6 +31,7 @@ from tapguard.toolchain import Toolchain
 _SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]+)"', re.MULTILINE)
 _HASHED_SUFFIXES = (".tf", ".tfvars", ".hcl", ".zip", ".py", ".json", ".tftpl")
 CACHE_FORMAT = "2"
+BACKEND_ENV = "TAPGUARD_BACKEND_CONFIG"
 _INIT_LOCK = threading.Lock()
 
 
@@ -86,7 +87,9 @@ def cache_key(env: Environment, toolchain: Toolchain, mode: str, extra_vars: dic
     base = Path(os.path.commonpath([str(d) for d in dirs]))
     digest = hashlib.sha256()
     digest.update(f"{CACHE_FORMAT}|{toolchain.binary.flavour}|{toolchain.binary.version}|".encode())
-    digest.update(f"{toolchain.provider_version()}|{mode}|{json.dumps(extra_vars, sort_keys=True)}".encode())
+    digest.update(
+        f"{toolchain.provider_version()}|{mode}|{json.dumps(extra_vars, sort_keys=True)}|{os.environ.get(BACKEND_ENV, '')}".encode()
+    )
     for d in sorted(dirs):
         for f in _files(d):
             digest.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
@@ -141,7 +144,7 @@ class PlanRunner:
             if self.toolchain.binary.flavour == "tofu":
                 (workdir / ".terraform.lock.hcl").unlink(missing_ok=True)
             with plugin_cache_lock(self.toolchain.cli_config.parent):
-                self._run(env, ["init", "-input=false", "-backend=false", "-no-color"], workdir, run_env)
+                self._run(env, ["init", "-input=false", *self._backend_args(env, workdir), "-no-color"], workdir, run_env)
             args = ["plan", "-input=false", "-lock=false", "-no-color", "-out=plan.bin"]
             if env.tfvars:
                 args.append(f"-var-file={env.tfvars.name}")
@@ -158,6 +161,18 @@ class PlanRunner:
         tmp_out.write_text(json.dumps(redacted, indent=1, sort_keys=True))
         tmp_out.replace(out)
         return PlanResult(env.name, out, time.monotonic() - started, False, _summary(out))
+
+    def _backend_args(self, env: Environment, workdir: Path) -> list[str]:
+        """The deployed state only for real-account plans that name a backend config; otherwise a
+        local, empty state in the temporary copy (an override file replaces any backend block)."""
+        config = os.environ.get(BACKEND_ENV)
+        if self.mode != "aws" or not config:
+            (workdir / "tapguard_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+            return []
+        path = Path(config)
+        if not path.is_file():
+            raise TapguardError(f"{BACKEND_ENV}={config}: no such backend config file")
+        return [f"-backend-config={path.resolve()}"]
 
     def _run(self, env: Environment, args: list[str], cwd: Path, run_env: dict[str, str], capture: bool = False) -> str:
         cmd = [str(self.toolchain.binary.path), *args]

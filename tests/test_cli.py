@@ -17,16 +17,19 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     return subprocess.run([sys.executable, "-m", "tapguard.cli", *args], capture_output=True, text=True, cwd=cwd, check=False)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["plan", "atlantis"], "unknown environment 'atlantis'"),
-    (["check", "--plan-json", "nonsense"], "--plan-json takes ENV=PATH"),
-    (["check", "--plan-json", "eu-west-1=/nonexistent.json"], "no such file"),
-    (["check", "--waivers", "/nonexistent.yaml", "--plan-json", "x=/nonexistent.json"], "no such file"),
-    (["evidence", "verify", "/nonexistent"], "not an evidence bundle directory"),
-    (["drill", "--fault", "meteor", "--component", "redis"], "is not a lab fault"),
-    (["drill", "--rate", "-5"], "must be positive"),
-    (["drill", "--target", "aws", "--repeat", "3"], "--repeat is for the lab"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "atlantis"], "unknown environment 'atlantis'"),
+        (["check", "--plan-json", "nonsense"], "--plan-json takes ENV=PATH"),
+        (["check", "--plan-json", "eu-west-1=/nonexistent.json"], "no such file"),
+        (["check", "--waivers", "/nonexistent.yaml", "--plan-json", "x=/nonexistent.json"], "no such file"),
+        (["evidence", "verify", "/nonexistent"], "not an evidence bundle directory"),
+        (["drill", "--fault", "meteor", "--component", "redis"], "is not a lab fault"),
+        (["drill", "--rate", "-5"], "must be positive"),
+        (["drill", "--target", "aws", "--repeat", "3"], "--repeat is for the lab"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, root: Path) -> None:
     proc = run(*args, cwd=root)
     assert proc.returncode == 2, proc.stderr

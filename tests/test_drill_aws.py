@@ -35,11 +35,22 @@ class Session:
 def rds(endpoint: localaws.LocalAWS) -> Any:
     client = endpoint.client("rds", "us-west-2")
     name = f"{CLUSTER}-{time.monotonic_ns()}"
-    client.create_db_cluster(DBClusterIdentifier=name, Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="not-used-1234",
-                             Tags=[{"Key": "tapguard:drill", "Value": "allowed"}])
+    client.create_db_cluster(
+        DBClusterIdentifier=name,
+        Engine="aurora-postgresql",
+        MasterUsername="u",
+        MasterUserPassword="not-used-1234",
+        Tags=[{"Key": "tapguard:drill", "Value": "allowed"}],
+    )
     for i, az in enumerate(("us-west-2a", "us-west-2b")):
-        client.create_db_instance(DBInstanceIdentifier=f"{name}-{i + 1}", DBClusterIdentifier=name, Engine="aurora-postgresql",
-                                  DBInstanceClass="db.r6g.large", AvailabilityZone=az, PromotionTier=i)
+        client.create_db_instance(
+            DBInstanceIdentifier=f"{name}-{i + 1}",
+            DBClusterIdentifier=name,
+            Engine="aurora-postgresql",
+            DBInstanceClass="db.r6g.large",
+            AvailabilityZone=az,
+            PromotionTier=i,
+        )
     client.cluster_name = name
     return client
 
@@ -83,17 +94,48 @@ GROUP = "redis-cache-dev"
 
 
 def _group(primary: str, status: str = "available") -> dict[str, Any]:
-    members = [{"CacheClusterId": f"{GROUP}-00{i}", "CacheNodeId": "0001", "CurrentRole": "primary" if f"{GROUP}-00{i}" == primary else "replica",
-                "PreferredAvailabilityZone": f"us-west-2{'abc'[i - 1]}"} for i in (1, 2, 3)]
-    return {"ReplicationGroups": [{"ReplicationGroupId": GROUP, "Status": status, "AutomaticFailover": "enabled", "MultiAZ": "enabled",
-                                   "NodeGroups": [{"NodeGroupId": "0001", "Status": "available", "NodeGroupMembers": members,
-                                                   "PrimaryEndpoint": {"Address": "master.example", "Port": 6379}}]}]}
+    members = [
+        {
+            "CacheClusterId": f"{GROUP}-00{i}",
+            "CacheNodeId": "0001",
+            "CurrentRole": "primary" if f"{GROUP}-00{i}" == primary else "replica",
+            "PreferredAvailabilityZone": f"us-west-2{'abc'[i - 1]}",
+        }
+        for i in (1, 2, 3)
+    ]
+    return {
+        "ReplicationGroups": [
+            {
+                "ReplicationGroupId": GROUP,
+                "Status": status,
+                "AutomaticFailover": "enabled",
+                "MultiAZ": "enabled",
+                "NodeGroups": [
+                    {
+                        "NodeGroupId": "0001",
+                        "Status": "available",
+                        "NodeGroupMembers": members,
+                        "PrimaryEndpoint": {"Address": "master.example", "Port": 6379},
+                    }
+                ],
+            }
+        ]
+    }
 
 
 def _events(n: int) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
-    return {"Events": [{"SourceIdentifier": GROUP, "SourceType": "replication-group", "Message": f"{TEST_FAILOVER_CALLED} for node group 0001",
-                        "Date": now - dt.timedelta(hours=i)} for i in range(n)]}
+    return {
+        "Events": [
+            {
+                "SourceIdentifier": GROUP,
+                "SourceType": "replication-group",
+                "Message": f"{TEST_FAILOVER_CALLED} for node group 0001",
+                "Date": now - dt.timedelta(hours=i),
+            }
+            for i in range(n)
+        ]
+    }
 
 
 @pytest.fixture
@@ -127,7 +169,9 @@ def test_elasticache_test_failover_and_role_flip(elasticache: Any) -> None:
     target = AwsElastiCache(Session(elasticache=elasticache), GROUP)
     with Stubber(elasticache) as stub:
         stub.add_response("describe_replication_groups", _group(f"{GROUP}-001"), {"ReplicationGroupId": GROUP})
-        stub.add_response("test_failover", {"ReplicationGroup": {"ReplicationGroupId": GROUP}}, {"ReplicationGroupId": GROUP, "NodeGroupId": "0001"})
+        stub.add_response(
+            "test_failover", {"ReplicationGroup": {"ReplicationGroupId": GROUP}}, {"ReplicationGroupId": GROUP, "NodeGroupId": "0001"}
+        )
         stub.add_response("describe_replication_groups", _group(f"{GROUP}-001", status="modifying"), {"ReplicationGroupId": GROUP})
         stub.add_response("describe_replication_groups", _group(f"{GROUP}-002"), {"ReplicationGroupId": GROUP})
         output = target.inject("failover")
@@ -148,7 +192,9 @@ def test_elasticache_quota_fault_from_the_api_is_not_swallowed(elasticache: Any)
     target = AwsElastiCache(Session(elasticache=elasticache), GROUP)
     with Stubber(elasticache) as stub:
         stub.add_response("describe_replication_groups", _group(f"{GROUP}-001"), {"ReplicationGroupId": GROUP})
-        stub.add_client_error("test_failover", "APICallRateForCustomerExceeded", "quota", expected_params={"ReplicationGroupId": GROUP, "NodeGroupId": ANY})
+        stub.add_client_error(
+            "test_failover", "APICallRateForCustomerExceeded", "quota", expected_params={"ReplicationGroupId": GROUP, "NodeGroupId": ANY}
+        )
         with pytest.raises(Exception, match="APICallRateForCustomerExceeded"):
             target.inject("failover")
 

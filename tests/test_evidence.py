@@ -12,13 +12,23 @@ import pytest
 
 from tapguard import audit, controls, project, waivers
 from tapguard.controls import FAIL
+from tapguard.errors import TapguardError
 from tapguard.evidence.bundle import EvidenceBundle, verify
 from tapguard.evidence.markdown import LIMIT
-from tapguard.errors import TapguardError
 from tests.conftest import set_after
 
-FILES = {"controls.json", "report.md", "report.html", "junit.xml", "results.sarif", "checkov.json", "manifest.json",
-         "plans/eu-west-1.plan.json", "plans/us-west-2.plan.json"}
+FILES = {
+    "controls.json",
+    "report.md",
+    "report.html",
+    "junit.xml",
+    "results.sarif",
+    "checkov.json",
+    "manifest.json",
+    "plans/ci-identity.plan.json",
+    "plans/eu-west-1.plan.json",
+    "plans/us-west-2.plan.json",
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +43,7 @@ def test_bundle_has_every_file_and_verifies(checked: tuple[Any, Path]) -> None:
     assert {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()} == FILES
     assert verify(path).ok
     manifest = json.loads((path / "manifest.json").read_text())
-    assert set(manifest["plans"]) == {"eu-west-1", "us-west-2"} and manifest["git_sha"] == run.git_sha
+    assert set(manifest["plans"]) == {"ci-identity", "eu-west-1", "us-west-2"} and manifest["git_sha"] == run.git_sha
     assert manifest["tools"]["checkov"] != "not installed"
 
 
@@ -71,16 +81,16 @@ def test_bundle_writer_refuses_a_secret(tmp_path: Path) -> None:
 
 
 def test_reports_fit_and_parse(checked: tuple[Any, Path]) -> None:
-    run, path = checked
+    _, path = checked
     md = (path / "report.md").read_text()
     assert len(md) < LIMIT and "PASS" in md
     html = (path / "report.html").read_text()
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     suites = ET.parse(path / "junit.xml").getroot()
-    assert [s.get("name") for s in suites] == ["pci-dss::eu-west-1", "pci-dss::us-west-2"]
+    assert [s.get("name") for s in suites] == ["pci-dss::ci-identity", "pci-dss::eu-west-1", "pci-dss::us-west-2"]
     assert all(s.get("tests") == str(len(controls.catalogue())) for s in suites)
     sarif = json.loads((path / "results.sarif").read_text())
-    assert [r["automationDetails"]["id"] for r in sarif["runs"]] == ["tapguard/eu-west-1/", "tapguard/us-west-2/"]
+    assert [r["automationDetails"]["id"] for r in sarif["runs"]] == ["tapguard/ci-identity/", "tapguard/eu-west-1/", "tapguard/us-west-2/"]
     data = json.loads((path / "controls.json").read_text())
     assert data["requirements"]["3.5.1"]["E1"]["environments"]["us-west-2"]["status"] == "pass"
 
@@ -111,8 +121,15 @@ def test_a_failure_is_located_in_sarif_at_the_tf_line(fresh: Any, tmp_path: Path
 
 # ---------------------------------------------------------------- waivers
 def _waiver_file(tmp_path: Path, **override: Any) -> Path:
-    entry = {"control": "E1", "address": "module.aurora.*", "reason": "migration in progress", "owner": "platform@example.com",
-             "ticket": "SEC-42", "expires": (dt.date.today() + dt.timedelta(days=30)).isoformat(), **override}
+    entry = {
+        "control": "E1",
+        "address": "module.aurora.*",
+        "reason": "migration in progress",
+        "owner": "platform@example.com",
+        "ticket": "SEC-42",
+        "expires": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+        **override,
+    }
     path = tmp_path / "waivers.yaml"
     import yaml
 
@@ -129,7 +146,9 @@ def _violating(fresh: Any, tmp_path: Path) -> Path:
 
 
 def test_a_valid_waiver_covers_the_failure_and_is_reported_used(fresh: Any, tmp_path: Path, root: Path) -> None:
-    run = audit.run_check(root, project.environments(root), {"eu-west-1": _violating(fresh, tmp_path)}, _waiver_file(tmp_path), use_checkov=False)
+    run = audit.run_check(
+        root, project.environments(root), {"eu-west-1": _violating(fresh, tmp_path)}, _waiver_file(tmp_path), use_checkov=False
+    )
     assert not run.failed
     assert run.environments[0].status_of("E1") == "waived"
     assert run.waivers.report()["used"][0]["ticket"] == "SEC-42"
@@ -142,12 +161,15 @@ def test_an_expired_waiver_fails_the_control_again(fresh: Any, tmp_path: Path, r
     assert any("EXPIRED on 2020-01-01" in p.message and p.control == "E1" for p in run.waivers.problems)
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ({"owner": None}, "missing owner"),
-    ({"control": "Z9"}, "unknown control 'Z9'"),
-    ({"expires": "next week"}, "is not YYYY-MM-DD"),
-    ({"checkov": "CKV_AWS_1"}, "checkov must be a list"),
-])
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"owner": None}, "missing owner"),
+        ({"control": "Z9"}, "unknown control 'Z9'"),
+        ({"expires": "next week"}, "is not YYYY-MM-DD"),
+        ({"checkov": "CKV_AWS_1"}, "checkov must be a list"),
+    ],
+)
 def test_malformed_waivers_fail_loudly(tmp_path: Path, override: dict[str, Any], message: str) -> None:
     loaded = waivers.load(_waiver_file(tmp_path, **override), [*controls.catalogue(), waivers.WAIVER_CONTROL])
     assert not loaded.valid and len(loaded.problems) == 1
@@ -155,7 +177,9 @@ def test_malformed_waivers_fail_loudly(tmp_path: Path, override: dict[str, Any],
 
 
 def test_unused_waivers_are_reported(tmp_path: Path, env_plans: dict[str, Path], root: Path) -> None:
-    run = audit.run_check(root, project.environments(root), {"eu-west-1": env_plans["eu-west-1"]}, _waiver_file(tmp_path), use_checkov=False)
+    run = audit.run_check(
+        root, project.environments(root), {"eu-west-1": env_plans["eu-west-1"]}, _waiver_file(tmp_path), use_checkov=False
+    )
     assert run.waivers.report()["unused"][0]["control"] == "E1"
 
 

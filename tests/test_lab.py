@@ -62,10 +62,12 @@ def test_up_that_fails_halfway_leaves_nothing(lab: Lab, monkeypatch: pytest.Monk
         raise TapguardError("redis refused to start (simulated)")
 
     monkeypatch.setattr(RedisLab, "create", broken)
+    before = set(Path("/tmp").glob("tapguard-lab-*"))
     with pytest.raises(TapguardError, match="simulated"):
         lab.up()
     assert lab.load() is None
-    assert not list(Path("/tmp").glob("tapguard-lab-*")) or all(processes.matching(str(d)) == set() for d in Path("/tmp").glob("tapguard-lab-*"))
+    created = set(Path("/tmp").glob("tapguard-lab-*")) - before
+    assert not created, f"left behind: {created}"
 
 
 def test_interrupted_drill_restores_the_lab_and_keeps_a_partial_journal(lab: Lab) -> None:

@@ -198,11 +198,57 @@ resource "aws_wafv2_web_acl" "this" {
     allow {}
   }
 
+  # The baseline is not optional: known bad inputs (Log4j and the like) and anonymous
+  # sources (Tor, hosting providers) come first, whatever the caller adds.
+  rule {
+    name     = "AWSManagedRulesAnonymousIpList"
+    priority = 1
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesAnonymousIpList"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesAnonymousIpList"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "AWSManagedRulesKnownBadInputsRuleSet"
+    priority = 0
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+        vendor_name = "AWS"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesKnownBadInputsRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
   dynamic "rule" {
     for_each = var.managed_rule_groups
     content {
       name     = rule.value
-      priority = rule.key
+      priority = rule.key + 2
 
       override_action {
         none {}
@@ -225,7 +271,7 @@ resource "aws_wafv2_web_acl" "this" {
 
   rule {
     name     = "rate-limit-per-ip"
-    priority = length(var.managed_rule_groups)
+    priority = length(var.managed_rule_groups) + 2
 
     action {
       block {}

@@ -85,18 +85,17 @@ variable "throttle_headroom" {
 
 # ---------------------------------------------------------------- WAF and logs
 variable "managed_rule_groups" {
-  description = "AWS managed rule groups evaluated in this order."
+  description = "AWS managed rule groups evaluated in this order, after the baseline the module always adds (KnownBadInputs, AnonymousIpList)."
   type        = list(string)
   default = [
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",
   ]
 
   validation {
-    condition     = length(var.managed_rule_groups) >= 1
-    error_message = "At least one managed rule group is required (PCI DSS 6.4.2)."
+    condition     = length(var.managed_rule_groups) >= 1 && length(setintersection(var.managed_rule_groups, ["AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList"])) == 0
+    error_message = "List at least one managed rule group besides AWSManagedRulesKnownBadInputsRuleSet and AWSManagedRulesAnonymousIpList, which the module always adds (PCI DSS 6.4.2)."
   }
 }
 

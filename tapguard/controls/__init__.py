@@ -74,7 +74,7 @@ class Profile:
     min_azs: int = 2
     nat_per_az: bool = True
     existing_secrets_only: bool = False
-    requires: tuple[str, ...] = ()
+    requires: tuple[str, ...] | None = None  # None: every resource a control needs is required
     peak_requests_per_minute: int = 100_000
     max_rotation_days: int = 30
     min_log_retention_days: int = 365
@@ -109,7 +109,7 @@ class Context:
 
     def missing(self, rtype: str, why: str) -> Finding:
         """A resource the control needs is absent: fail where the profile requires it, else not applicable."""
-        required = rtype in self.profile.requires or not self.profile.requires
+        required = self.profile.requires is None or rtype in self.profile.requires
         return self.finding(f"(no {rtype})", "", FAIL if required else NOT_APPLICABLE, None, f"at least one {rtype}", why)
 
     def expect(self, r: Resource, attribute: str, good: Callable[[Any], bool], expected: Any, message: str) -> Finding:

@@ -20,6 +20,8 @@ UNSCOPABLE = (
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 )
+# Reading metadata (Describe*/List*) is mostly not resource-level in IAM: "*" is what AWS accepts.
+METADATA_READ = re.compile(r"^[a-z0-9-]+:(Describe|List)[A-Za-z]*\*?$")
 ADMIN_POLICIES = (
     "arn:aws:iam::aws:policy/AdministratorAccess",
     "arn:aws:iam::aws:policy/PowerUserAccess",
@@ -51,8 +53,9 @@ def least_privilege(ctx: Context) -> Iterator[Finding]:
                 problems.append(f"{sid}: Allow with NotAction")
             if any(a == "*" or a.endswith(":*") for a in acts):
                 problems.append(f"{sid}: wildcard action {[a for a in acts if a == '*' or a.endswith(':*')]}")
-            if "*" in policy.resources(s) and any(a not in UNSCOPABLE for a in acts):
-                problems.append(f"{sid}: Resource * for scopable actions {[a for a in acts if a not in UNSCOPABLE]}")
+            scopable = [a for a in acts if a not in UNSCOPABLE and not METADATA_READ.match(a)]
+            if "*" in policy.resources(s) and scopable:
+                problems.append(f"{sid}: Resource * for scopable actions {scopable}")
         yield ctx.verdict(
             not problems,
             r,

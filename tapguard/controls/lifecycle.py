@@ -51,6 +51,7 @@ NAMING: dict[str, tuple[str, str]] = {
     "aws_efs_access_point": ("tags.Name", "efsap-"),
     "aws_flow_log": ("tags.Name", "flowlog-"),
     "aws_route_table": ("tags.Name", "rtb-"),
+    "aws_iam_openid_connect_provider": ("tags.Name", "oidc-"),
 }
 # Names AWS fixes or requires a prefix for: the conforming part must still be in them.
 AWS_FIXED = (

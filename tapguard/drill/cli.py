@@ -239,8 +239,23 @@ def print_verdicts(journals: list[dict[str, Any]]) -> None:
             )
 
 
+def cmd_dry_run(args: argparse.Namespace) -> int:
+    problems = 0
+    for target in targets_from_args(args):
+        found = target.preconditions()
+        problems += len(found)
+        Console().print(
+            f"{target.component} ({target.engine}): " + ("[green]ready[/]" if not found else "[red]" + "; ".join(found) + "[/]")
+        )
+    Console().print("dry run: nothing was injected")
+    return 1 if problems else 0
+
+
 def cmd_drill(args: argparse.Namespace) -> int:
     from tapguard.evidence.drill_bundle import write_drill_bundle
+
+    if args.dry_run:
+        return cmd_dry_run(args)
 
     journals: list[dict[str, Any]] = []
     try:
@@ -270,6 +285,7 @@ def add_drill_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeat", type=int, default=1, help="lab only: run each drill N times (medians)")
     p.add_argument("--no-wait", action="store_true", help="lab Redis: count writes acknowledged by the primary alone (no WAIT)")
     p.add_argument("--out", type=Path, help="evidence directory (default evidence/)")
+    p.add_argument("--dry-run", action="store_true", help="check safety and preconditions only; inject nothing")
     aws = p.add_argument_group("AWS safety and targets")
     aws.add_argument("--confirm", help="AWS: the environment (or target id) you mean to fail over")
     aws.add_argument("--allow-list", type=Path, help="AWS: file of target ids allowed besides the tapguard:drill=allowed tag")
