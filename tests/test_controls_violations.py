@@ -235,6 +235,23 @@ VIOLATIONS: dict[str, tuple[str, Mutation, str]] = {
         lambda d: set_after(d, 'module.ecs.aws_ecs_service.this["api"]', "desired_count", 1),
         'aws_ecs_service.this["api"]',
     ),
+    "B1": (
+        "eu-west-1",
+        lambda d: set_after(d, 'module.ecs.aws_ecs_service.this["api"]', "deployment_controller", [{"type": "ECS"}]),
+        'aws_ecs_service.this["api"]',
+    ),
+    "B2": (
+        "eu-west-1",
+        lambda d: set_after(
+            d, 'module.ecs.aws_codedeploy_deployment_group.this["api"]', "auto_rollback_configuration", [{"enabled": False, "events": []}]
+        ),
+        'aws_codedeploy_deployment_group.this["api"]',
+    ),
+    "B3": (
+        "eu-west-1",
+        lambda d: set_after(d, 'module.ecs.aws_lb_target_group.green["api"]', "deregistration_delay", "300"),
+        'aws_lb_target_group.green["api"]',
+    ),
     "R9": (
         "eu-west-1",
         lambda d: set_after(d, 'module.kinesis.aws_kinesis_stream.this["ingest"]', "shard_count", 1),

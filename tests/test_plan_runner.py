@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,11 @@ def test_fmt_and_validate_clean(env: str, root: Path, tools: toolchain.Toolchain
         [str(tools.binary.path), "validate", "-no-color"], cwd=work, env=run_env, capture_output=True, text=True, check=False
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
+
+
+def test_module_readmes_document_every_input_and_output(root: Path) -> None:
+    proc = subprocess.run([sys.executable, str(root / "tools/module_docs.py"), "--check"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for module in (root / "modules").iterdir():
+        readme = (module / "README.md").read_text()
+        assert "```hcl" in readme and "source" in readme, f"{module.name}: README needs a runnable example"

@@ -169,24 +169,30 @@ module "ecs" {
       image          = var.container_images.api
       container_port = 8080
       desired_count  = 3
-      environment    = { INGEST_STREAM = module.kinesis.stream_names["ingest"] }
+      environment    = { INGEST_STREAM = module.kinesis.stream_names["ingest"], PRODUCER_MAX_RETRIES = "8", IDEMPOTENCY_KEY = "transaction_id" }
       settings       = { SESSION_REDIS_HOST = module.redis.primary_endpoint }
       secrets        = { SESSION_REDIS_AUTH = module.redis.auth_secret_name }
     }
     processor = {
       image         = var.container_images.processor
       desired_count = 3
-      environment   = { INPUT_STREAM = module.kinesis.stream_names["ingest"], OUTPUT_STREAM = module.kinesis.stream_names["enriched"] }
+      environment   = { INPUT_STREAM = module.kinesis.stream_names["ingest"], OUTPUT_STREAM = module.kinesis.stream_names["enriched"], PRODUCER_MAX_RETRIES = "8", IDEMPOTENCY_KEY = "transaction_id" }
     }
     settler = {
       image         = var.container_images.settler
       desired_count = 3
       # IAM database authentication: the settler holds no database password at all.
-      environment = { INPUT_STREAM = module.kinesis.stream_names["enriched"], OUTPUT_STREAM = module.kinesis.stream_names["settled"], DB_USER = "settler" }
+      environment = { INPUT_STREAM = module.kinesis.stream_names["enriched"], OUTPUT_STREAM = module.kinesis.stream_names["settled"], DB_USER = "settler", DB_WRITE_MODE = "insert-on-conflict-do-nothing", IDEMPOTENCY_KEY = "transaction_id" }
       settings    = { DB_HOST = module.aurora.writer_endpoint }
     }
   }
-  task_policies       = { for k, d in data.aws_iam_policy_document.stage : k => d.json }
+  task_policies = { for k, d in data.aws_iam_policy_document.stage : k => d.json }
+  blue_green    = true
+  rollback_alarm_names = [
+    "alarm-api-5xx-${local.suffix}",
+    "alarm-api-latency-${local.suffix}",
+  ]
+  alarm_topic_arn     = module.observability.alerts_topic_arn
   api_request_metric  = { api_name = module.api.rest_api_name, stage_name = module.api.stage_name }
   efs_file_system_id  = module.efs.file_system_id
   efs_access_point_id = module.efs.access_point_id

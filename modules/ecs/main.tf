@@ -255,9 +255,9 @@ resource "aws_lb_target_group" "this" {
   health_check {
     protocol            = "HTTP"
     path                = each.value.health_check_path
-    interval            = 10
-    healthy_threshold   = 2
-    unhealthy_threshold = 2
+    interval            = var.health_check_interval_seconds
+    healthy_threshold   = var.health_check_threshold
+    unhealthy_threshold = var.health_check_threshold
   }
 
   tags = var.tags
@@ -340,9 +340,18 @@ resource "aws_ecs_service" "this" {
     assign_public_ip = false
   }
 
-  deployment_circuit_breaker {
-    enable   = true
-    rollback = true
+  deployment_controller {
+    type = var.blue_green && each.value.container_port != null ? "CODE_DEPLOY" : "ECS"
+  }
+
+  # ECS rolling deployments (services without a load balancer) stop and roll back a failed
+  # deployment; CodeDeploy services roll back through their deployment group instead.
+  dynamic "deployment_circuit_breaker" {
+    for_each = var.blue_green && each.value.container_port != null ? [] : [1]
+    content {
+      enable   = true
+      rollback = true
+    }
   }
 
   dynamic "load_balancer" {
@@ -356,9 +365,10 @@ resource "aws_ecs_service" "this" {
 
   tags = var.tags
 
-  # Autoscaling owns the running count after creation.
+  # Autoscaling owns the running count; under CodeDeploy, deployments own the task
+  # definition and the target group in use.
   lifecycle {
-    ignore_changes = [desired_count]
+    ignore_changes = [desired_count, task_definition, load_balancer]
   }
 
   depends_on = [aws_lb_listener.this]

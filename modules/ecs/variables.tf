@@ -53,6 +53,63 @@ variable "listener_port" {
   default     = 80
 }
 
+variable "blue_green" {
+  description = "Deploy the service behind the NLB blue/green through CodeDeploy (workers keep ECS rolling deployments)."
+  type        = bool
+  default     = false
+}
+
+variable "test_listener_port" {
+  description = "NLB port of the test listener that reaches the green task set before the switch."
+  type        = number
+  default     = 8443
+}
+
+variable "keep_blue_minutes" {
+  description = "Minutes the old (blue) task set keeps running after a successful switch, so a rollback is a listener swap."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.keep_blue_minutes >= 5 && var.keep_blue_minutes <= 2880
+    error_message = "keep_blue_minutes must be 5-2880: the old task set must outlive the first alarms."
+  }
+}
+
+variable "rollback_alarm_names" {
+  description = "More CloudWatch alarms (API 5XX, latency) that stop a deployment and roll it back."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the deployment alarms notify."
+  type        = string
+  default     = null
+}
+
+variable "health_check_interval_seconds" {
+  description = "Target health check interval (NLB: 10 or 30)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = contains([10, 30], var.health_check_interval_seconds)
+    error_message = "NLB health checks run every 10 or 30 seconds."
+  }
+}
+
+variable "health_check_threshold" {
+  description = "Consecutive checks to mark a target healthy or unhealthy (2-10)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.health_check_threshold >= 2 && var.health_check_threshold <= 10
+    error_message = "health_check_threshold must be 2-10."
+  }
+}
+
 variable "deregistration_delay_seconds" {
   description = "Seconds a deregistered task keeps draining in-flight requests (0-300)."
   type        = number
@@ -61,6 +118,11 @@ variable "deregistration_delay_seconds" {
   validation {
     condition     = var.deregistration_delay_seconds >= 0 && var.deregistration_delay_seconds <= 300
     error_message = "deregistration_delay_seconds must be 0-300."
+  }
+
+  validation {
+    condition     = var.deregistration_delay_seconds + var.health_check_threshold * var.health_check_interval_seconds <= 30
+    error_message = "The switch budget is 30 s: deregistration delay + health-check threshold x interval must be <= 30 (modules/ecs/README.md)."
   }
 }
 

@@ -78,6 +78,8 @@ class Profile:
     peak_requests_per_minute: int = 100_000
     max_rotation_days: int = 30
     min_log_retention_days: int = 365
+    blue_green: bool = False
+    max_switch_seconds: int = 30
 
 
 @dataclass

@@ -265,7 +265,152 @@ def services_highly_available(ctx: Context) -> Iterator[Finding]:
             f">= {ctx.profile.min_azs} AZs",
             "tasks confined to too few AZs",
         )
-        yield ctx.expect(s, "deployment_circuit_breaker.0.enable", lambda v: v is True, True, "a failed deployment is not stopped")
+        if _controller(s) == "CODE_DEPLOY":
+            groups = _deployment_groups(ctx, s)
+            rolls_back = any(g.get("auto_rollback_configuration.0.enabled") is True for g in groups)
+            yield ctx.verdict(
+                rolls_back,
+                s,
+                "deployment_controller",
+                "CODE_DEPLOY",
+                "a deployment group with automatic rollback",
+                "a failed deployment is not stopped",
+            )
+        else:
+            yield ctx.expect(s, "deployment_circuit_breaker.0.enable", lambda v: v is True, True, "a failed deployment is not stopped")
+
+
+def _controller(service: Resource) -> str:
+    return str(service.get("deployment_controller.0.type") or "ECS")
+
+
+def _deployment_groups(ctx: Context, service: Resource) -> list[Resource]:
+    return [
+        g
+        for g in ctx.resources("aws_codedeploy_deployment_group")
+        if service.address in g.references("ecs_service.0.service_name").resources
+    ]
+
+
+@check("B1")
+def blue_green_everywhere(ctx: Context) -> Iterator[Finding]:
+    """Services behind a load balancer deploy blue/green; workers keep the old tasks until the new ones are healthy."""
+    services = ctx.resources("aws_ecs_service")
+    if not ctx.profile.blue_green:
+        yield ctx.finding("(profile)", "blue_green", "not_applicable", None, "blue/green", "this stack's spec does not ask for blue/green")
+        return
+    if not services:
+        yield ctx.missing("aws_ecs_service", "no ECS services to deploy blue/green")
+    for s in services:
+        if s.get("load_balancer"):
+            groups = _deployment_groups(ctx, s)
+            style = [(g.get("deployment_style.0.deployment_type"), g.get("deployment_style.0.deployment_option")) for g in groups]
+            good = _controller(s) == "CODE_DEPLOY" and ("BLUE_GREEN", "WITH_TRAFFIC_CONTROL") in style
+            yield ctx.verdict(
+                good,
+                s,
+                "deployment_controller",
+                {"controller": _controller(s), "groups": style},
+                "CODE_DEPLOY with a BLUE_GREEN, WITH_TRAFFIC_CONTROL deployment group",
+                "service is not deployed blue/green",
+            )
+            for g in groups:
+                pairs = g.get("load_balancer_info.0.target_group_pair_info.0") or {}
+                routes = bool(pairs.get("prod_traffic_route")) and bool(pairs.get("test_traffic_route"))
+                yield ctx.verdict(
+                    len(pairs.get("target_group", [])) == 2 and routes,
+                    g,
+                    "load_balancer_info",
+                    len(pairs.get("target_group", [])),
+                    "blue and green target groups, a production and a test listener",
+                    "no second target group or listener to switch to",
+                )
+        else:
+            minimum = s.get("deployment_minimum_healthy_percent")
+            good = (
+                _controller(s) == "ECS"
+                and isinstance(minimum, int)
+                and minimum >= 100
+                and s.get("deployment_circuit_breaker.0.rollback") is True
+            )
+            yield ctx.verdict(
+                good,
+                s,
+                "deployment_minimum_healthy_percent",
+                {"min_healthy": minimum, "rollback": s.get("deployment_circuit_breaker.0.rollback")},
+                ">= 100 with circuit-breaker rollback (old tasks run until the new ones are healthy)",
+                "a worker deployment can drop capacity",
+            )
+
+
+@check("B2")
+def blue_green_rolls_back(ctx: Context) -> Iterator[Finding]:
+    groups = ctx.resources("aws_codedeploy_deployment_group")
+    if not ctx.profile.blue_green:
+        yield ctx.finding("(profile)", "blue_green", "not_applicable", None, "blue/green", "this stack's spec does not ask for blue/green")
+        return
+    if not groups:
+        yield ctx.missing("aws_codedeploy_deployment_group", "no CodeDeploy deployment group")
+    for g in groups:
+        events = set(g.get("auto_rollback_configuration.0.events") or [])
+        yield ctx.verdict(
+            g.get("auto_rollback_configuration.0.enabled") is True and {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= events,
+            g,
+            "auto_rollback_configuration",
+            sorted(events),
+            "enabled on DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM",
+            "a failed or alarming deployment keeps serving",
+        )
+        alarms = g.get("alarm_configuration.0.alarms") or []
+        unhealthy = [a for a in alarms if "unhealthy" in str(a)]
+        api = [a for a in alarms if "5xx" in str(a).lower() or "latency" in str(a).lower()]
+        yield ctx.verdict(
+            g.get("alarm_configuration.0.enabled") is True and bool(unhealthy) and bool(api),
+            g,
+            "alarm_configuration",
+            alarms,
+            "alarms on unhealthy hosts, 5XX and latency",
+            "deployment is not stopped by alarms",
+        )
+        wait = g.get("blue_green_deployment_config.0.terminate_blue_instances_on_deployment_success.0.termination_wait_time_in_minutes")
+        yield ctx.verdict(
+            isinstance(wait, int) and wait >= 5,
+            g,
+            "termination_wait_time_in_minutes",
+            wait,
+            ">= 5 (old task set kept until proven)",
+            "the old task set is gone before the new one is proven",
+        )
+
+
+@check("B3")
+def switch_fits_30_seconds(ctx: Context) -> Iterator[Finding]:
+    """Every target group: drain + time to mark a new target healthy and a bad one unhealthy fit the 30 s budget."""
+    groups = ctx.resources("aws_lb_target_group")
+    if not ctx.profile.blue_green:
+        yield ctx.finding("(profile)", "blue_green", "not_applicable", None, "blue/green", "this stack's spec does not ask for blue/green")
+        return
+    if not groups:
+        yield ctx.missing("aws_lb_target_group", "no target groups")
+    budget = ctx.profile.max_switch_seconds
+    for tg in groups:
+        delay = tg.get("deregistration_delay")
+        interval = tg.get("health_check.0.interval")
+        healthy, unhealthy = tg.get("health_check.0.healthy_threshold"), tg.get("health_check.0.unhealthy_threshold")
+        try:
+            switch = int(delay) + int(healthy) * int(interval)
+            detect = int(unhealthy) * int(interval)
+        except (TypeError, ValueError):
+            yield ctx.fail(tg, "health_check", {"delay": delay, "interval": interval}, "known timings", "timings unknown or unset")
+            continue
+        yield ctx.verdict(
+            switch <= budget and detect <= budget,
+            tg,
+            "deregistration_delay+health_check",
+            {"drain_s": int(delay), "healthy_after_s": int(healthy) * int(interval), "unhealthy_after_s": detect, "switch_s": switch},
+            f"drain + healthy threshold x interval <= {budget} s",
+            f"a switch or rollback can take longer than {budget} s",
+        )
 
 
 @check("R9")

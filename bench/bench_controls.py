@@ -1,0 +1,127 @@
+"""Benchmark: tapguard's control evaluation against checkov on the same synthetic plan, measured in one run.
+
+The synthetic plan replicates the real eu-west-1 plan as N module copies (module.copy_<i>),
+configuration included, so every reference still resolves: >= 5,000 resources. Reported as
+ratios; absolute seconds depend on the machine. Also: evaluation of one real plan as a
+fraction of planning it (cold, no cache).
+
+    nox -s bench            # or: python bench/bench_controls.py [--resources 5000] [--skip-plan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tapguard import controls, localaws, model, project, toolchain  # noqa: E402
+from tapguard.checkov_scan import binary as checkov_binary  # noqa: E402
+from tapguard.plan import PlanRunner  # noqa: E402
+
+
+def replicate(plan: dict[str, Any], copies: int) -> dict[str, Any]:
+    out = copy.deepcopy(plan)
+    root_config = plan["configuration"]["root_module"]
+    out["configuration"]["root_module"] = {"module_calls": {}}
+    out["resource_changes"] = []
+    for i in range(copies):
+        name = f"copy_{i}"
+        out["configuration"]["root_module"]["module_calls"][name] = {"source": "./copy", "module": copy.deepcopy(root_config)}
+        for change in plan["resource_changes"]:
+            moved = copy.deepcopy(change)
+            moved["address"] = f"module.{name}.{change['address']}"
+            moved["module_address"] = f"module.{name}" + (f".{change['module_address']}" if change.get("module_address") else "")
+            out["resource_changes"].append(moved)
+    out["prior_state"] = {}
+    out["planned_values"] = {"root_module": {}}
+    return out
+
+
+def timed(fn: Any, repeat: int = 1) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--resources", type=int, default=5000)
+    parser.add_argument("--skip-plan", action="store_true", help="do not measure a cold terraform plan")
+    args = parser.parse_args()
+
+    root = ROOT
+    state = project.state_dir(root)
+    tools = toolchain.discover(state)
+    env = project.select(root, ["eu-west-1"])[0]
+    with localaws.running([env]) as endpoint, tempfile.TemporaryDirectory() as tmp:
+        runner = PlanRunner(tools, Path(tmp), endpoint.env(), "local", use_cache=False)
+        plan_seconds, result = timed(lambda: runner.plan(env))
+        real = json.loads(result.json_path.read_text())
+        if args.skip_plan:
+            plan_seconds = float("nan")
+        real_eval, findings = timed(lambda: controls.evaluate("eu-west-1", model.from_dict(real), hcl_dirs=[env.path]), repeat=5)
+
+        copies = math.ceil(args.resources / len(real["resource_changes"]))
+        synthetic = replicate(real, copies)
+        path = Path(tmp) / "synthetic.plan.json"
+        path.write_text(json.dumps(synthetic))
+        resources = len(synthetic["resource_changes"])
+
+        def ours() -> list[controls.Finding]:
+            return controls.evaluate("eu-west-1", model.load(path), hcl_dirs=[env.path])
+
+        ours_seconds, synthetic_findings = timed(ours, repeat=3)
+        exe = checkov_binary()
+        if exe is None:
+            print("checkov is not installed: pip install 'tapguard[scan]'", file=sys.stderr)
+            return 2
+        checkov_seconds, proc = timed(
+            lambda: subprocess.run(
+                [exe, "-f", str(path), "--framework", "terraform_plan", "-o", "json", "--quiet", "--compact", "--skip-download"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        )
+        checkov_report = json.loads(proc.stdout) if proc.stdout.strip().startswith(("{", "[")) else {}
+        checkov_summary = (checkov_report[0] if isinstance(checkov_report, list) else checkov_report).get("summary", {})
+
+    report = {
+        "synthetic_resources": resources,
+        "tapguard_eval_s": round(ours_seconds, 3),
+        "tapguard_findings": len(synthetic_findings),
+        "checkov_s": round(checkov_seconds, 3),
+        "checkov_checks": {k: checkov_summary.get(k) for k in ("passed", "failed")},
+        "ratio_checkov_over_tapguard": round(checkov_seconds / ours_seconds, 1),
+        "real_plan_resources": len(real["resource_changes"]),
+        "real_plan_cold_s": round(plan_seconds, 2),
+        "real_eval_s": round(real_eval, 3),
+        "eval_fraction_of_planning": None if math.isnan(plan_seconds) else round(real_eval / plan_seconds, 4),
+        "real_findings": len(findings),
+    }
+    print(json.dumps(report, indent=2))
+    print(
+        f"\n{resources:,} resources: tapguard {ours_seconds:.2f} s vs checkov {checkov_seconds:.2f} s "
+        f"-> checkov takes {report['ratio_checkov_over_tapguard']}x as long; evaluating the real eu-west-1 plan "
+        f"({report['real_plan_resources']} resources) is {real_eval:.2f} s, "
+        f"{(report['eval_fraction_of_planning'] or 0) * 100:.1f} % of planning it cold ({plan_seconds:.1f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
