@@ -180,11 +180,12 @@ def _wait_recovery(
         after = [(s, e, st) for s, e, st in zip(cols["start"], cols["end"], cols["status"], strict=True) if s >= inject_at]
         failed_seen = failed_seen or any(st != OK for _, _, st in after)
         if failed_seen:
-            # as in the verdict: an acknowledged write that STARTED after the first failure
-            first_fail = min(s for s, _, st in after if st != OK)
-            oks = [e for s, e, st in after if st == OK and s >= first_fail]
-            if oks:
-                return float(min(oks))
+            # recovered: acknowledged writes without a failure for a whole second since the last
+            # failure (a write slipping through while the writer dies is not a recovery)
+            last_fail = max(s for s, _, st in after if st != OK)
+            oks = sorted(e for s, e, st in after if st == OK and s > last_fail)
+            if oks and oks[-1] - oks[0] >= 1.0:
+                return float(oks[0])
         elif time.monotonic() - inject_at > 5 and after and all(st == OK for _, _, st in after):
             # a seamless switch: no write failed
             return inject_at

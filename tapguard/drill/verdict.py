@@ -67,21 +67,22 @@ def decide(
     if inject is not None and ok_idx:
         before = [i for i in ok_idx if end[i] <= inject]
         old_writer = server[before[-1]] if before else None
-        first_fail = next((start[i] for i in range(n) if status[i] != OK and start[i] >= inject - 0.5), None)
-        ends = sorted(end[i] for i in ok_idx)
-        if first_fail is None:
-            # no write failed: the longest pause between acknowledgements after the injection
-            after = [e for e in ends if e >= inject]
-            prev = max([e for e in ends if e < inject], default=inject)
-            gaps = [(b - a, a, b) for a, b in zip([prev, *after], after, strict=False)]
-            if gaps:
-                _, gap_start, gap_end = max(gaps)
-                new_writer = server[ok_idx[-1]]
-        else:
-            gap_start = max([end[i] for i in ok_idx if end[i] <= first_fail], default=inject)
-            later = sorted((end[i], server[i]) for i in ok_idx if start[i] >= first_fail)
-            if later:
-                gap_end, new_writer = later[0]
+        # the longest pause between consecutive acknowledgements from the injection on: a write
+        # that slips through while the old writer dies splits the gap but cannot hide it
+        acks = sorted((end[i], server[i]) for i in ok_idx)
+        after = [(e, s) for e, s in acks if e >= inject]
+        prev = max([e for e, _ in acks if e < inject], default=inject)
+        widest = 0.0
+        if after:
+            starts = [prev] + [e for e, _ in after[:-1]]
+            widest, gap_start, (gap_end, new_writer) = max(
+                ((b[0] - a, a, b) for a, b in zip(starts, after, strict=True)), key=lambda g: g[0]
+            )
+        # failures after the last acknowledgement that outlast every gap: the writer never came back
+        last_ack = acks[-1][0]
+        failing_after = [end[i] for i in range(n) if status[i] != OK and start[i] >= last_ack]
+        if failing_after and max(failing_after) - last_ack > widest:
+            gap_start, gap_end, new_writer = last_ack, None, None
     downtime = None if gap_start is None or gap_end is None else max(0.0, gap_end - gap_start)
     # ------------------------------------------------ latency and rate by phase
     phases = _phases(t0, inject, gap_end, start)

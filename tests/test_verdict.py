@@ -1,0 +1,72 @@
+"""The verdict on synthetic probe columns: downtime, stray writes, lost writes, phases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tapguard.drill import verdict
+from tapguard.drill.probe import error_index
+
+LOST = error_index("connection_lost")
+
+
+def columns(rows: list[tuple[float, float, int, int, int, int]]) -> dict[str, list[Any]]:
+    """rows of (start, end, seq, ok, replicated, server)."""
+    return {
+        "start": [r[0] for r in rows],
+        "end": [r[1] for r in rows],
+        "seq": [r[2] for r in rows],
+        "status": [r[3] for r in rows],
+        "replicated": [r[4] for r in rows],
+        "error": [0 if r[3] else LOST for r in rows],
+        "server": [r[5] for r in rows],
+    }
+
+
+def writes(
+    t0: float, t1: float, server: int, ok: int = 1, seq0: int = 0, step: float = 0.01
+) -> list[tuple[float, float, int, int, int, int]]:
+    out, t, seq = [], t0, seq0
+    while t < t1:
+        out.append((t, t + 0.002, seq, ok, -1, server if ok else -1))
+        t += step
+        seq += 1
+    return out
+
+
+def test_a_write_slipping_through_the_dying_writer_does_not_hide_the_gap() -> None:
+    rows = writes(0, 5, 1, seq0=0) + writes(5, 8, 1, ok=0, seq0=1000) + [(5.5, 5.502, 5000, 1, -1, 1)] + writes(8, 10, 2, seq0=2000)
+    cols = columns(sorted(rows))
+    result = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0)
+    assert result.downtime_s is not None and 2.4 < result.downtime_s < 2.6
+    assert (result.old_writer, result.new_writer) == (1, 2)
+    assert result.passed
+
+
+def test_downtime_over_the_limit_and_lost_writes_fail() -> None:
+    rows = writes(0, 5, 1) + writes(5, 40, 1, ok=0, seq0=1000, step=0.5) + writes(40, 42, 2, seq0=3000)
+    cols = columns(sorted(rows))
+    acked = {s for s, st in zip(cols["seq"], cols["status"], strict=True) if st}
+    present = acked - {3, 4}
+    result = verdict.decide(cols, 0.0, 5.0, {}, present, 30.0, False, 100.0)
+    assert not result.passed and result.lost == 2 and result.lost_ids == [3, 4]
+    assert any("exceeds 30 s" in r for r in result.reasons) and any("2 acknowledged writes lost" in r for r in result.reasons)
+
+
+def test_no_recovery_is_a_failure() -> None:
+    cols = columns(sorted(writes(0, 5, 1) + writes(5, 20, 1, ok=0, seq0=1000, step=0.5)))
+    result = verdict.decide(cols, 0.0, 5.0, {}, set(), 30.0, False, 100.0)
+    assert not result.passed and result.downtime_s is None
+    assert any("did not recover" in r for r in result.reasons)
+
+
+def test_replica_acknowledgement_is_required_when_asked() -> None:
+    rows = [(0.0, 0.1, 1, 1, 1, 1), (0.2, 0.3, 2, 1, 0, 1)]
+    result = verdict.decide(columns(rows), 0.0, None, {}, {1}, 30.0, True, 10.0)
+    assert result.acknowledged == 1 and result.acknowledged_by_primary == 2 and result.lost == 0 and result.lost_primary_only == 1
+
+
+def test_steady_state() -> None:
+    cols = columns(writes(0, 5, 1, step=0.001))
+    assert verdict.steady_state(cols, 1.0, 5.0, 1000.0)["met"]
+    assert not verdict.steady_state(cols, 1.0, 5.0, 5000.0)["met"]
