@@ -30,11 +30,24 @@ from tapguard.checkov_scan import binary as checkov_binary  # noqa: E402
 from tapguard.plan import PlanRunner  # noqa: E402
 
 
+def _moved(module: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A planned_values module with every address under `prefix`."""
+    out = copy.deepcopy(module)
+    out["address"] = f"{prefix}.{module['address']}" if module.get("address") else prefix
+    for res in out.get("resources", []):
+        res["address"] = f"{prefix}.{res['address']}"
+    out["child_modules"] = [_moved(child, prefix) for child in module.get("child_modules", [])]
+    return out
+
+
 def replicate(plan: dict[str, Any], copies: int) -> dict[str, Any]:
     out = copy.deepcopy(plan)
     root_config = plan["configuration"]["root_module"]
     out["configuration"]["root_module"] = {"module_calls": {}}
     out["resource_changes"] = []
+    out["planned_values"] = {
+        "root_module": {"child_modules": [_moved(plan["planned_values"]["root_module"], f"module.copy_{i}") for i in range(copies)]}
+    }
     for i in range(copies):
         name = f"copy_{i}"
         out["configuration"]["root_module"]["module_calls"][name] = {"source": "./copy", "module": copy.deepcopy(root_config)}
@@ -44,7 +57,6 @@ def replicate(plan: dict[str, Any], copies: int) -> dict[str, Any]:
             moved["module_address"] = f"module.{name}" + (f".{change['module_address']}" if change.get("module_address") else "")
             out["resource_changes"].append(moved)
     out["prior_state"] = {}
-    out["planned_values"] = {"root_module": {}}
     return out
 
 

@@ -95,6 +95,20 @@ class Plan:
     data: dict[str, Any]
     resources: list[Resource]
     by_address: dict[str, Resource]
+    _by_config: dict[str, list[Resource]] = field(default_factory=dict, repr=False)
+    _by_type: dict[tuple[str, str], list[Resource]] = field(default_factory=dict, repr=False)
+    _resolved: dict[tuple[str, str], Reference] = field(default_factory=dict, repr=False)
+    _modules: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def index(self) -> None:
+        """Lookups by configuration address and by type; call after resources are added."""
+        self._by_config.clear()
+        self._by_type.clear()
+        self._resolved.clear()
+        for r in self.resources:
+            self._by_config.setdefault(r.config_address, []).append(r)
+            if not r.deleted:
+                self._by_type.setdefault((r.type, r.mode), []).append(r)
 
     @property
     def terraform_version(self) -> str:
@@ -107,10 +121,13 @@ class Plan:
         return str(value) if value else None
 
     def of_type(self, *types: str, mode: str = "managed") -> list[Resource]:
-        return [r for r in self.resources if r.type in types and r.mode == mode and not r.deleted]
+        if len(types) == 1:
+            return list(self._by_type.get((types[0], mode), []))
+        wanted = set(types)
+        return [r for r in self.resources if r.type in wanted and r.mode == mode and not r.deleted]
 
     def instances_of(self, config_address: str) -> list[Resource]:
-        return [r for r in self.resources if r.config_address == config_address]
+        return self._by_config.get(config_address, [])
 
     def summary(self) -> dict[str, int]:
         counts = {"add": 0, "change": 0, "destroy": 0, "replace": 0}
@@ -130,12 +147,21 @@ class Plan:
     # ------------------------------------------------------------ references
     def module_config(self, module: str) -> dict[str, Any]:
         """The configuration block of a module path ("" = root)."""
-        node = self.data.get("configuration", {}).get("root_module", {})
-        for part in _module_parts(module):
-            node = node.get("module_calls", {}).get(part, {}).get("module", {})
-        return dict(node)
+        found = self._modules.get(module)
+        if found is None:
+            node = self.data.get("configuration", {}).get("root_module", {})
+            for part in _module_parts(module):
+                node = node.get("module_calls", {}).get(part, {}).get("module", {})
+            found = self._modules[module] = node
+        return found
 
     def resolve(self, resource: Resource, attribute: str) -> Reference:
+        key = (resource.address, attribute)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(resource, attribute)
+        return self._resolved[key]
+
+    def _resolve(self, resource: Resource, attribute: str) -> Reference:
         expr = _dig(resource.config, attribute, None)
         if not isinstance(expr, dict):
             return Reference(resources=())
@@ -304,6 +330,7 @@ def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan
         by_address[resource.address] = resource
     _add_read_data_sources(plan)
     _attach_config(plan)
+    plan.index()
     return plan
 
 
