@@ -42,8 +42,11 @@ def plan_environments(args: argparse.Namespace, envs: list[project.Environment])
     state = project.state_dir(root)
     tools = toolchain.discover(state)
     mode = localaws.choose_mode(args.local, args.aws)
+    runner = PlanRunner(tools, state, {}, mode, use_cache=not args.no_cache)
+    if all(runner.cached(e) for e in envs):
+        return [runner.plan(e) for e in envs], []  # unchanged: no AWS endpoint needed
     with aws_session(mode, envs) as (aws_env, secrets):
-        runner = PlanRunner(tools, state, aws_env, mode, use_cache=not args.no_cache, secrets=secrets)
+        runner.aws_env, runner.secrets = aws_env, list(secrets)
         label = f"planning {', '.join(e.name for e in envs)} with {tools.binary.flavour} {tools.binary.version}"
         with console.status(label), ThreadPoolExecutor(max_workers=min(2, len(envs))) as pool:
             results = list(pool.map(runner.plan, envs))

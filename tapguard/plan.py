@@ -131,6 +131,10 @@ class PlanRunner:
         self.use_cache = use_cache
         self.secrets = list(secrets or [])
 
+    def cached(self, env: Environment, extra_vars: dict[str, str] | None = None) -> bool:
+        key = cache_key(env, self.toolchain, self.mode, dict(extra_vars or {}))
+        return self.use_cache and (self.cache_dir / env.name / f"{key}.json").is_file()
+
     def plan(self, env: Environment, extra_vars: dict[str, str] | None = None) -> PlanResult:
         extra = dict(extra_vars or {})
         started = time.monotonic()

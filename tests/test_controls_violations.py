@@ -249,8 +249,8 @@ VIOLATIONS: dict[str, tuple[str, Mutation, str]] = {
     ),
     "B3": (
         "eu-west-1",
-        lambda d: set_after(d, 'module.ecs.aws_lb_target_group.green["api"]', "deregistration_delay", "300"),
-        'aws_lb_target_group.green["api"]',
+        lambda d: set_after(d, 'module.ecs.aws_lb_target_group.this["apigreen"]', "deregistration_delay", "300"),
+        'aws_lb_target_group.this["apigreen"]',
     ),
     "R9": (
         "eu-west-1",

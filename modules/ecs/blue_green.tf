@@ -1,31 +1,11 @@
 # Blue/green deployments through CodeDeploy for the service behind the NLB: a green target
-# group and a test listener; traffic switches all at once (NLBs support only that) after
-# green passes its health checks, rolls back on failure or alarm, and the blue task set is
-# kept running until the new one is proven. The 30 s budget is in README.md.
+# group (main.tf: <service>green) and a test listener; traffic switches all at once (NLBs
+# support only that) after green passes its health checks, rolls back on failure or alarm,
+# and the blue task set is kept running until the new one is proven. The 30 s budget is in
+# README.md.
 
 locals {
   blue_green = var.blue_green ? local.exposed : {}
-}
-
-resource "aws_lb_target_group" "green" {
-  for_each = local.blue_green
-
-  name                 = "tg-${each.key}green-${var.name_suffix}"
-  port                 = each.value.container_port
-  protocol             = "TCP"
-  target_type          = "ip"
-  vpc_id               = var.vpc_id
-  deregistration_delay = var.deregistration_delay_seconds
-
-  health_check {
-    protocol            = "HTTP"
-    path                = each.value.health_check_path
-    interval            = var.health_check_interval_seconds
-    healthy_threshold   = var.health_check_threshold
-    unhealthy_threshold = var.health_check_threshold
-  }
-
-  tags = var.tags
 }
 
 resource "aws_lb_listener" "test" {
@@ -37,7 +17,7 @@ resource "aws_lb_listener" "test" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.green[each.key].arn
+    target_group_arn = aws_lb_target_group.this["${each.key}green"].arn
   }
 
   tags = var.tags
@@ -83,7 +63,7 @@ resource "aws_iam_role_policy_attachment" "codedeploy" {
 resource "aws_cloudwatch_metric_alarm" "deployment" {
   for_each = merge(
     { for k, v in local.blue_green : "unhealthy-blue-${k}" => { tg = aws_lb_target_group.this[k].arn_suffix, metric = "UnHealthyHostCount" } },
-    { for k, v in local.blue_green : "unhealthy-green-${k}" => { tg = aws_lb_target_group.green[k].arn_suffix, metric = "UnHealthyHostCount" } },
+    { for k, v in local.blue_green : "unhealthy-green-${k}" => { tg = aws_lb_target_group.this["${k}green"].arn_suffix, metric = "UnHealthyHostCount" } },
   )
 
   alarm_name          = "alarm-deploy-${each.key}-${var.name_suffix}"
@@ -158,7 +138,7 @@ resource "aws_codedeploy_deployment_group" "this" {
       }
 
       target_group {
-        name = aws_lb_target_group.green[each.key].name
+        name = aws_lb_target_group.this["${each.key}green"].name
       }
     }
   }

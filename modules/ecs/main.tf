@@ -242,8 +242,12 @@ resource "aws_lb" "this" {
   tags = var.tags
 }
 
+# One target group per service behind the NLB, and its green twin for blue/green deployments.
 resource "aws_lb_target_group" "this" {
-  for_each = local.exposed
+  for_each = merge(
+    { for k, v in local.exposed : k => v },
+    { for k, v in local.blue_green : "${k}green" => v },
+  )
 
   name                 = "tg-${each.key}-${var.name_suffix}"
   port                 = each.value.container_port

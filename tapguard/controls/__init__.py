@@ -121,6 +121,16 @@ class Context:
         value = r.get(attribute)
         return self.verdict(good(value), r, attribute, value, expected, message)
 
+    def unreadable_containers(self, td: Resource) -> Finding:
+        return self.finding(
+            td,
+            "container_definitions",
+            UNKNOWN,
+            "(known after apply)",
+            "known container definitions",
+            "cannot read the container definitions at plan time",
+        )
+
     def cmk(self, r: Resource, attribute: str) -> Finding:
         """The attribute names a customer-managed KMS key: a key in the plan, or a known CMK ARN."""
         expected = "a customer-managed aws_kms_key"

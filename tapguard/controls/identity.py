@@ -104,14 +104,7 @@ def tasks_unprivileged(ctx: Context) -> Iterator[Finding]:
         )
         defs = containers(td)
         if defs is None:
-            yield ctx.finding(
-                td,
-                "container_definitions",
-                "unknown",
-                "(known after apply)",
-                "known container definitions",
-                "cannot read the container definitions at plan time",
-            )
+            yield ctx.unreadable_containers(td)
             continue
         for c in defs:
             name = c.get("name")
@@ -184,14 +177,7 @@ def no_hardcoded_credentials(ctx: Context) -> Iterator[Finding]:
     for td in tasks:
         defs = containers(td)
         if defs is None:
-            yield ctx.finding(
-                td,
-                "container_definitions",
-                "unknown",
-                "(known after apply)",
-                "known container definitions",
-                "cannot read the container definitions at plan time",
-            )
+            yield ctx.unreadable_containers(td)
             continue
         for c in defs:
             suspicious = [e.get("name") for e in as_list(c.get("environment")) if SECRET_NAME.search(str(e.get("name", "")))]

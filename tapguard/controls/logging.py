@@ -141,14 +141,7 @@ def container_logs(ctx: Context) -> Iterator[Finding]:
     for td in tasks:
         defs = containers(td)
         if defs is None:
-            yield ctx.finding(
-                td,
-                "container_definitions",
-                "unknown",
-                "(known after apply)",
-                "known container definitions",
-                "cannot read the container definitions at plan time",
-            )
+            yield ctx.unreadable_containers(td)
             continue
         for c in defs:
             log = c.get("logConfiguration") or {}

@@ -83,6 +83,8 @@ def decide(
         failing_after = [end[i] for i in range(n) if status[i] != OK and start[i] >= last_ack]
         if failing_after and max(failing_after) - last_ack > widest:
             gap_start, gap_end, new_writer = last_ack, None, None
+        elif after:
+            new_writer = acks[-1][1]  # the writer at the end of the drill
     downtime = None if gap_start is None or gap_end is None else max(0.0, gap_end - gap_start)
     # ------------------------------------------------ latency and rate by phase
     phases = _phases(t0, inject, gap_end, start)
