@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-WIDTH, HEIGHT, PAD = 1100, 260, 40
+WIDTH, HEIGHT, PAD = 1100, 270, 44
 MARK_COLOURS = {"inject": "#cf222e", "detect": "#bf8700", "promote": "#8250df", "recover": "#1a7f37"}
 
 
@@ -34,14 +34,22 @@ def svg(timeline: dict[str, Any], marks: dict[str, float]) -> str:
             parts.append(
                 f'<rect x="{x:.1f}" y="{PAD + plot_h - h_ok - h_bad:.1f}" width="{max(bar, 0.5):.1f}" height="{h_bad:.1f}" fill="#cf222e"/>'
             )
-    points = [f"{PAD + (i + 0.5) * bar:.1f},{PAD + plot_h - plot_h * v / lat_peak:.1f}" for i, v in enumerate(lat) if v is not None]
-    if points:
-        parts.append(f'<polyline fill="none" stroke="#0969da" stroke-width="1.2" points="{" ".join(points)}"/>')
-    for name, at in sorted(marks.items(), key=lambda kv: kv[1]):
+    # the latency line breaks where no write succeeded: no line is drawn across a gap
+    segments: list[list[str]] = [[]]
+    for i, v in enumerate(lat):
+        if v is None:
+            segments.append([])
+            continue
+        segments[-1].append(f"{PAD + (i + 0.5) * bar:.1f},{PAD + plot_h - plot_h * v / lat_peak:.1f}")
+    for points in segments:
+        if len(points) > 1:
+            parts.append(f'<polyline fill="none" stroke="#0969da" stroke-width="1.2" points="{" ".join(points)}"/>')
+    for k, (name, at) in enumerate(sorted(marks.items(), key=lambda kv: kv[1])):
         x = PAD + (at - timeline.get("t0", 0)) / bucket_s * bar
         colour = MARK_COLOURS.get(name, "#57606a")
+        label_y = PAD - 8 + (k % 2) * 12  # alternate heights so close marks stay readable
         parts.append(f'<line x1="{x:.1f}" y1="{PAD - 5}" x2="{x:.1f}" y2="{PAD + plot_h}" stroke="{colour}" stroke-dasharray="4 3"/>')
-        parts.append(f'<text x="{x + 3:.1f}" y="{PAD - 8}" font-size="11" fill="{colour}">{html.escape(name)}</text>')
+        parts.append(f'<text x="{x + 3:.1f}" y="{label_y}" font-size="11" fill="{colour}">{html.escape(name)}</text>')
     seconds = n * bucket_s
     parts.append(f'<text x="{PAD}" y="{HEIGHT - 12}" font-size="11" fill="#57606a">0 s</text>')
     parts.append(f'<text x="{WIDTH - PAD - 40}" y="{HEIGHT - 12}" font-size="11" fill="#57606a">{seconds:.1f} s</text>')
