@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -108,6 +108,16 @@ class Context:
 
     def resources(self, *types: str, mode: str = "managed") -> list[Resource]:
         return self.plan.of_type(*types, mode=mode)
+
+    def need(self, rtype: str, why: str) -> Generator[Finding, None, list[Resource]]:
+        """The resources of a type; when there are none, also yield the `missing` finding.
+
+        Use as `clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster")`.
+        """
+        found = self.resources(rtype)
+        if not found:
+            yield self.missing(rtype, why)
+        return found
 
     def missing(self, rtype: str, why: str) -> Finding:
         """A resource the control needs is absent: fail where the profile requires it, else not applicable."""

@@ -19,9 +19,7 @@ def _azs_of_subnets(subnets: list[Resource]) -> set[str]:
 
 @check("R1")
 def aurora_multi_az(ctx: Context) -> Iterator[Finding]:
-    clusters = ctx.resources("aws_rds_cluster")
-    if not clusters:
-        yield ctx.missing("aws_rds_cluster", "no Aurora cluster to verify")
+    clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster to verify")
     instances = ctx.resources("aws_rds_cluster_instance")
     for c in clusters:
         mine = [i for i in instances if c.address in i.references("cluster_identifier").resources]
@@ -57,9 +55,7 @@ def aurora_multi_az(ctx: Context) -> Iterator[Finding]:
 
 @check("R2")
 def aurora_backups(ctx: Context) -> Iterator[Finding]:
-    clusters = ctx.resources("aws_rds_cluster")
-    if not clusters:
-        yield ctx.missing("aws_rds_cluster", "no Aurora cluster to verify")
+    clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster to verify")
     for c in clusters:
         yield ctx.expect(
             c,
@@ -81,9 +77,7 @@ def aurora_backups(ctx: Context) -> Iterator[Finding]:
 
 @check("R3")
 def redis_failover(ctx: Context) -> Iterator[Finding]:
-    groups = ctx.resources("aws_elasticache_replication_group")
-    if not groups:
-        yield ctx.missing("aws_elasticache_replication_group", "no Redis replication group to verify")
+    groups = yield from ctx.need("aws_elasticache_replication_group", "no Redis replication group to verify")
     for g in groups:
         yield ctx.expect(g, "automatic_failover_enabled", lambda v: v is True, True, "no automatic failover")
         yield ctx.expect(g, "multi_az_enabled", lambda v: v is True, True, "replicas may share the primary's AZ")
@@ -124,9 +118,7 @@ def redis_failover(ctx: Context) -> Iterator[Finding]:
 
 @check("R4")
 def redis_snapshots(ctx: Context) -> Iterator[Finding]:
-    groups = ctx.resources("aws_elasticache_replication_group")
-    if not groups:
-        yield ctx.missing("aws_elasticache_replication_group", "no Redis replication group to verify")
+    groups = yield from ctx.need("aws_elasticache_replication_group", "no Redis replication group to verify")
     for g in groups:
         yield ctx.expect(g, "snapshot_retention_limit", lambda v: isinstance(v, int) and v >= 1, ">= 1 day", "snapshots disabled")
         yield ctx.verdict(
@@ -141,9 +133,7 @@ def redis_snapshots(ctx: Context) -> Iterator[Finding]:
 
 @check("R5")
 def efs_multi_az(ctx: Context) -> Iterator[Finding]:
-    systems = ctx.resources("aws_efs_file_system")
-    if not systems:
-        yield ctx.missing("aws_efs_file_system", "no EFS file system to verify")
+    systems = yield from ctx.need("aws_efs_file_system", "no EFS file system to verify")
     targets = ctx.resources("aws_efs_mount_target")
     for fs in systems:
         one_zone = fs.get("availability_zone_name") or "availability_zone_name" in fs.config
@@ -176,9 +166,7 @@ def efs_multi_az(ctx: Context) -> Iterator[Finding]:
 
 @check("R6")
 def efs_backups(ctx: Context) -> Iterator[Finding]:
-    systems = ctx.resources("aws_efs_file_system")
-    if not systems:
-        yield ctx.missing("aws_efs_file_system", "no EFS file system to verify")
+    systems = yield from ctx.need("aws_efs_file_system", "no EFS file system to verify")
     policies = ctx.resources("aws_efs_backup_policy")
     for fs in systems:
         mine = [p for p in policies if fs.address in p.references("file_system_id").resources]
@@ -190,9 +178,8 @@ def efs_backups(ctx: Context) -> Iterator[Finding]:
 
 @check("R7")
 def network_spans_azs(ctx: Context) -> Iterator[Finding]:
-    subnets = ctx.resources("aws_subnet")
+    subnets = yield from ctx.need("aws_subnet", "no subnets to verify")
     if not subnets:
-        yield ctx.missing("aws_subnet", "no subnets to verify")
         return
     need = ctx.profile.min_azs
     public = [s for s in subnets if (s.get("tags") or {}).get("Tier") == "public"]
@@ -247,9 +234,7 @@ def network_spans_azs(ctx: Context) -> Iterator[Finding]:
 
 @check("R8")
 def services_highly_available(ctx: Context) -> Iterator[Finding]:
-    services = ctx.resources("aws_ecs_service")
-    if not services:
-        yield ctx.missing("aws_ecs_service", "no ECS services in this stack")
+    services = yield from ctx.need("aws_ecs_service", "no ECS services in this stack")
     for s in services:
         yield ctx.expect(s, "desired_count", lambda v: isinstance(v, int) and v >= 2, ">= 2", "a single task is a single point of failure")
         fargate = s.get("launch_type") == "FARGATE" or any(
@@ -415,9 +400,7 @@ def switch_fits_30_seconds(ctx: Context) -> Iterator[Finding]:
 
 @check("R9")
 def kinesis_capacity(ctx: Context) -> Iterator[Finding]:
-    streams = ctx.resources("aws_kinesis_stream")
-    if not streams:
-        yield ctx.missing("aws_kinesis_stream", "no Kinesis stream in this stack")
+    streams = yield from ctx.need("aws_kinesis_stream", "no Kinesis stream in this stack")
     needed = math.ceil(ctx.profile.peak_requests_per_minute / 60 / 1000)
     for s in streams:
         yield ctx.expect(s, "retention_period", lambda v: isinstance(v, int) and 24 <= v <= 8760, "24-8760 hours, set", "retention not set")

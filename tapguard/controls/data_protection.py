@@ -11,9 +11,7 @@ TRUE_STRINGS = ("true",)
 
 @check("E1")
 def aurora_encrypted(ctx: Context) -> Iterator[Finding]:
-    clusters = ctx.resources("aws_rds_cluster")
-    if not clusters:
-        yield ctx.missing("aws_rds_cluster", "no Aurora cluster to verify")
+    clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster to verify")
     for c in clusters:
         yield ctx.expect(c, "storage_encrypted", lambda v: v is True, True, "storage is not encrypted")
         yield ctx.cmk(c, "kms_key_id")
@@ -26,9 +24,7 @@ def aurora_encrypted(ctx: Context) -> Iterator[Finding]:
 
 @check("E2")
 def efs_encrypted(ctx: Context) -> Iterator[Finding]:
-    systems = ctx.resources("aws_efs_file_system")
-    if not systems:
-        yield ctx.missing("aws_efs_file_system", "no EFS file system to verify")
+    systems = yield from ctx.need("aws_efs_file_system", "no EFS file system to verify")
     for fs in systems:
         yield ctx.expect(fs, "encrypted", lambda v: v is True, True, "file system is not encrypted")
         yield ctx.cmk(fs, "kms_key_id")
@@ -36,9 +32,7 @@ def efs_encrypted(ctx: Context) -> Iterator[Finding]:
 
 @check("E3")
 def redis_encrypted(ctx: Context) -> Iterator[Finding]:
-    groups = ctx.resources("aws_elasticache_replication_group")
-    if not groups:
-        yield ctx.missing("aws_elasticache_replication_group", "no Redis replication group to verify")
+    groups = yield from ctx.need("aws_elasticache_replication_group", "no Redis replication group to verify")
     for g in groups:
         # a string attribute in provider 5.100 ("true"), a bool in v6
         yield ctx.expect(g, "at_rest_encryption_enabled", lambda v: str(v).lower() in TRUE_STRINGS, "true", "at-rest encryption is off")
@@ -47,9 +41,7 @@ def redis_encrypted(ctx: Context) -> Iterator[Finding]:
 
 @check("E4")
 def kinesis_encrypted(ctx: Context) -> Iterator[Finding]:
-    streams = ctx.resources("aws_kinesis_stream")
-    if not streams:
-        yield ctx.missing("aws_kinesis_stream", "no Kinesis stream in this stack")
+    streams = yield from ctx.need("aws_kinesis_stream", "no Kinesis stream in this stack")
     for s in streams:
         yield ctx.expect(s, "encryption_type", lambda v: v == "KMS", "KMS", "stream is not encrypted with KMS")
         yield ctx.cmk(s, "kms_key_id")
@@ -78,9 +70,7 @@ def secrets_encrypted(ctx: Context) -> Iterator[Finding]:
 
 @check("E6")
 def logs_encrypted(ctx: Context) -> Iterator[Finding]:
-    groups = ctx.resources("aws_cloudwatch_log_group")
-    if not groups:
-        yield ctx.missing("aws_cloudwatch_log_group", "no log groups to verify")
+    groups = yield from ctx.need("aws_cloudwatch_log_group", "no log groups to verify")
     for g in groups:
         yield ctx.cmk(g, "kms_key_id")
 
@@ -106,9 +96,7 @@ def api_cache_encrypted(ctx: Context) -> Iterator[Finding]:
 
 @check("K1")
 def keys_rotate(ctx: Context) -> Iterator[Finding]:
-    keys = ctx.resources("aws_kms_key")
-    if not keys:
-        yield ctx.missing("aws_kms_key", "no customer-managed keys in the plan")
+    keys = yield from ctx.need("aws_kms_key", "no customer-managed keys in the plan")
     for k in keys:
         spec = k.get("customer_master_key_spec")
         if spec not in (None, "SYMMETRIC_DEFAULT"):
@@ -122,9 +110,7 @@ def keys_rotate(ctx: Context) -> Iterator[Finding]:
 
 @check("K2")
 def key_access_limited(ctx: Context) -> Iterator[Finding]:
-    keys = ctx.resources("aws_kms_key")
-    if not keys:
-        yield ctx.missing("aws_kms_key", "no customer-managed keys in the plan")
+    keys = yield from ctx.need("aws_kms_key", "no customer-managed keys in the plan")
     for k in keys:
         if k.get("is_enabled") is False:
             yield ctx.fail(k, "is_enabled", False, True, "key is disabled")
@@ -158,9 +144,7 @@ def key_access_limited(ctx: Context) -> Iterator[Finding]:
 
 @check("T1")
 def aurora_tls(ctx: Context) -> Iterator[Finding]:
-    clusters = ctx.resources("aws_rds_cluster")
-    if not clusters:
-        yield ctx.missing("aws_rds_cluster", "no Aurora cluster to verify")
+    clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster to verify")
     for c in clusters:
         groups = c.referenced("db_cluster_parameter_group_name", "aws_rds_cluster_parameter_group")
         if not groups:
@@ -186,9 +170,7 @@ def aurora_tls(ctx: Context) -> Iterator[Finding]:
 
 @check("T2")
 def redis_tls_auth(ctx: Context) -> Iterator[Finding]:
-    groups = ctx.resources("aws_elasticache_replication_group")
-    if not groups:
-        yield ctx.missing("aws_elasticache_replication_group", "no Redis replication group to verify")
+    groups = yield from ctx.need("aws_elasticache_replication_group", "no Redis replication group to verify")
     for g in groups:
         yield ctx.expect(g, "transit_encryption_enabled", lambda v: v is True, True, "TLS is off")
         yield ctx.expect(
@@ -200,9 +182,7 @@ def redis_tls_auth(ctx: Context) -> Iterator[Finding]:
 
 @check("T3")
 def efs_tls(ctx: Context) -> Iterator[Finding]:
-    systems = ctx.resources("aws_efs_file_system")
-    if not systems:
-        yield ctx.missing("aws_efs_file_system", "no EFS file system to verify")
+    systems = yield from ctx.need("aws_efs_file_system", "no EFS file system to verify")
     policies = ctx.resources("aws_efs_file_system_policy")
     for fs in systems:
         mine = [p for p in policies if fs.address in p.references("file_system_id").resources]
@@ -249,9 +229,7 @@ def efs_tls(ctx: Context) -> Iterator[Finding]:
 
 @check("T4")
 def api_edge_tls(ctx: Context) -> Iterator[Finding]:
-    stages = ctx.resources("aws_api_gateway_stage")
-    if not stages:
-        yield ctx.missing("aws_api_gateway_stage", "no API stage to verify")
+    stages = yield from ctx.need("aws_api_gateway_stage", "no API stage to verify")
     for d in ctx.resources("aws_api_gateway_domain_name"):
         yield ctx.expect(d, "security_policy", lambda v: v == "TLS_1_2", "TLS_1_2", "custom domain allows TLS 1.0/1.1")
     http_backends = [i for i in ctx.resources("aws_api_gateway_integration") if i.get("type") in ("HTTP", "HTTP_PROXY")]

@@ -85,9 +85,7 @@ def least_privilege(ctx: Context) -> Iterator[Finding]:
 
 @check("I2")
 def tasks_unprivileged(ctx: Context) -> Iterator[Finding]:
-    tasks = ctx.resources("aws_ecs_task_definition")
-    if not tasks:
-        yield ctx.missing("aws_ecs_task_definition", "no ECS task definitions in this stack")
+    tasks = yield from ctx.need("aws_ecs_task_definition", "no ECS task definitions in this stack")
     for td in tasks:
         task_role = td.references("task_role_arn").resources
         exec_role = td.references("execution_role_arn").resources
@@ -132,18 +130,14 @@ def tasks_unprivileged(ctx: Context) -> Iterator[Finding]:
 
 @check("I3")
 def database_iam_auth(ctx: Context) -> Iterator[Finding]:
-    clusters = ctx.resources("aws_rds_cluster")
-    if not clusters:
-        yield ctx.missing("aws_rds_cluster", "no Aurora cluster to verify")
+    clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster to verify")
     for c in clusters:
         yield ctx.expect(c, "iam_database_authentication_enabled", lambda v: v is True, True, "database users can only use passwords")
 
 
 @check("I4")
 def api_methods_authorized(ctx: Context) -> Iterator[Finding]:
-    methods = ctx.resources("aws_api_gateway_method")
-    if not methods:
-        yield ctx.missing("aws_api_gateway_method", "no API methods to verify")
+    methods = yield from ctx.need("aws_api_gateway_method", "no API methods to verify")
     for m in methods:
         if m.get("http_method") == "OPTIONS":
             continue

@@ -11,9 +11,9 @@ ALLOWED_RETENTION = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 
 @check("L1")
 def trail_records_everything(ctx: Context) -> Iterator[Finding]:
-    trails = ctx.resources("aws_cloudtrail")
-    if not trails:
-        yield ctx.missing("aws_cloudtrail", "no CloudTrail trail: API activity (including secret access) is not recorded by this stack")
+    trails = yield from ctx.need(
+        "aws_cloudtrail", "no CloudTrail trail: API activity (including secret access) is not recorded by this stack"
+    )
     for t in trails:
         yield ctx.expect(t, "is_multi_region_trail", lambda v: v is True, True, "trail records one region only")
         yield ctx.expect(t, "include_global_service_events", lambda v: v is True, True, "IAM/STS events are not recorded")
@@ -25,9 +25,7 @@ def trail_records_everything(ctx: Context) -> Iterator[Finding]:
 
 @check("L2")
 def trail_protected(ctx: Context) -> Iterator[Finding]:
-    trails = ctx.resources("aws_cloudtrail")
-    if not trails:
-        yield ctx.missing("aws_cloudtrail", "no CloudTrail trail to protect")
+    trails = yield from ctx.need("aws_cloudtrail", "no CloudTrail trail to protect")
     for t in trails:
         yield ctx.expect(t, "enable_log_file_validation", lambda v: v is True, True, "log files can be altered undetected")
         yield ctx.cmk(t, "kms_key_id")
@@ -39,9 +37,7 @@ def trail_protected(ctx: Context) -> Iterator[Finding]:
 
 @check("L3")
 def vpc_flow_logs(ctx: Context) -> Iterator[Finding]:
-    vpcs = ctx.resources("aws_vpc")
-    if not vpcs:
-        yield ctx.missing("aws_vpc", "no VPC to verify")
+    vpcs = yield from ctx.need("aws_vpc", "no VPC to verify")
     flows = ctx.resources("aws_flow_log")
     for vpc in vpcs:
         mine = [f for f in flows if vpc.address in f.references("vpc_id").resources]
@@ -67,9 +63,7 @@ def vpc_flow_logs(ctx: Context) -> Iterator[Finding]:
 
 @check("L4")
 def api_logging(ctx: Context) -> Iterator[Finding]:
-    stages = ctx.resources("aws_api_gateway_stage")
-    if not stages:
-        yield ctx.missing("aws_api_gateway_stage", "no API stage to verify")
+    stages = yield from ctx.need("aws_api_gateway_stage", "no API stage to verify")
     settings = ctx.resources("aws_api_gateway_method_settings")
     for s in stages:
         destination = s.has("access_log_settings.0.destination_arn")
@@ -107,9 +101,7 @@ def api_logging(ctx: Context) -> Iterator[Finding]:
 
 @check("L5")
 def database_logs(ctx: Context) -> Iterator[Finding]:
-    clusters = ctx.resources("aws_rds_cluster")
-    if not clusters:
-        yield ctx.missing("aws_rds_cluster", "no Aurora cluster to verify")
+    clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster to verify")
     log_groups = {g.get("name"): g for g in ctx.resources("aws_cloudwatch_log_group")}
     for c in clusters:
         yield ctx.expect(
@@ -134,9 +126,7 @@ def database_logs(ctx: Context) -> Iterator[Finding]:
 
 @check("L6")
 def container_logs(ctx: Context) -> Iterator[Finding]:
-    tasks = ctx.resources("aws_ecs_task_definition")
-    if not tasks:
-        yield ctx.missing("aws_ecs_task_definition", "no ECS task definitions in this stack")
+    tasks = yield from ctx.need("aws_ecs_task_definition", "no ECS task definitions in this stack")
     groups = {g.get("name") for g in ctx.resources("aws_cloudwatch_log_group")}
     for td in tasks:
         defs = containers(td)
@@ -159,9 +149,7 @@ def container_logs(ctx: Context) -> Iterator[Finding]:
 
 @check("L7")
 def waf_logging(ctx: Context) -> Iterator[Finding]:
-    acls = ctx.resources("aws_wafv2_web_acl")
-    if not acls:
-        yield ctx.missing("aws_wafv2_web_acl", "no web ACL to verify")
+    acls = yield from ctx.need("aws_wafv2_web_acl", "no web ACL to verify")
     configs = ctx.resources("aws_wafv2_web_acl_logging_configuration")
     for acl in acls:
         mine = [c for c in configs if acl.address in c.references("resource_arn").resources]
@@ -182,9 +170,7 @@ def waf_logging(ctx: Context) -> Iterator[Finding]:
 
 @check("L8")
 def log_retention(ctx: Context) -> Iterator[Finding]:
-    groups = ctx.resources("aws_cloudwatch_log_group")
-    if not groups:
-        yield ctx.missing("aws_cloudwatch_log_group", "no log groups to verify")
+    groups = yield from ctx.need("aws_cloudwatch_log_group", "no log groups to verify")
     minimum = ctx.profile.min_log_retention_days
     for g in groups:
         yield ctx.expect(
@@ -198,9 +184,7 @@ def log_retention(ctx: Context) -> Iterator[Finding]:
 
 @check("L9")
 def alarms_notify(ctx: Context) -> Iterator[Finding]:
-    alarms = ctx.resources("aws_cloudwatch_metric_alarm")
-    if not alarms:
-        yield ctx.missing("aws_cloudwatch_metric_alarm", "no alarms: failures of critical controls go unnoticed")
+    alarms = yield from ctx.need("aws_cloudwatch_metric_alarm", "no alarms: failures of critical controls go unnoticed")
     for a in alarms:
         yield ctx.expect(a, "actions_enabled", lambda v: v is not False, True, "alarm actions disabled")
         topics = a.referenced("alarm_actions", "aws_sns_topic")

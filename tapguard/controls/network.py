@@ -42,9 +42,8 @@ def data_tier_security_groups(ctx: Context) -> dict[str, Resource]:
 
 @check("N1")
 def private_data_subnets(ctx: Context) -> Iterator[Finding]:
-    subnets = ctx.resources("aws_subnet")
+    subnets = yield from ctx.need("aws_subnet", "no subnets in the plan: cannot show network segmentation")
     if not subnets:
-        yield ctx.missing("aws_subnet", "no subnets in the plan: cannot show network segmentation")
         return
     for s in subnets:
         yield ctx.expect(s, "map_public_ip_on_launch", lambda v: v is False, False, "subnet assigns public IPs at launch")
@@ -82,9 +81,7 @@ def private_data_subnets(ctx: Context) -> Iterator[Finding]:
 
 @check("N2")
 def not_publicly_reachable(ctx: Context) -> Iterator[Finding]:
-    instances = ctx.resources("aws_rds_cluster_instance")
-    if not instances:
-        yield ctx.missing("aws_rds_cluster_instance", "no database instances to verify")
+    instances = yield from ctx.need("aws_rds_cluster_instance", "no database instances to verify")
     for r in instances:
         yield ctx.expect(
             r,
@@ -180,9 +177,7 @@ def outbound_restricted(ctx: Context) -> Iterator[Finding]:
 
 @check("N5")
 def default_security_group_closed(ctx: Context) -> Iterator[Finding]:
-    vpcs = ctx.resources("aws_vpc")
-    if not vpcs:
-        yield ctx.missing("aws_vpc", "no VPC to verify")
+    vpcs = yield from ctx.need("aws_vpc", "no VPC to verify")
     defaults = ctx.resources("aws_default_security_group")
     for vpc in vpcs:
         mine = [d for d in defaults if vpc.address in d.references("vpc_id").resources]

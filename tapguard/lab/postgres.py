@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import signal
 import subprocess
 import threading
 import time
@@ -231,11 +230,7 @@ class PostgresLab:
         if writer is None:
             raise TapguardError("no PostgreSQL writer to hang")
         pids = self.node_pids(writer)
-        processes.send(pids, signal.SIGSTOP)
-        timer = threading.Timer(seconds, processes.send, args=(pids, signal.SIGCONT))
-        timer.daemon = True
-        timer.start()
-        return writer, timer
+        return writer, processes.freeze(pids, seconds)
 
     def switchover(self) -> None:
         monitor_uri = f"postgres://autoctl_node@127.0.0.1:{self.monitor_port}/pg_auto_failover?sslmode=disable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,3 +90,12 @@ def terminate(pids: set[int], grace: float = 5.0) -> set[int]:
     while time.monotonic() < deadline and any(alive(p) for p in pids):
         time.sleep(0.1)
     return kill_and_wait({p for p in pids if alive(p)})
+
+
+def freeze(pids: set[int], seconds: float) -> threading.Timer:
+    """SIGSTOP now, SIGCONT after `seconds` (a daemon timer does it even if the caller fails)."""
+    send(pids, signal.SIGSTOP)
+    timer = threading.Timer(seconds, send, args=(pids, signal.SIGCONT))
+    timer.daemon = True
+    timer.start()
+    return timer

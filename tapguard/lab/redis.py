@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import threading
 import time
@@ -165,11 +164,7 @@ class RedisLab:
         if master is None:
             raise TapguardError("no Redis master to hang")
         pids = self.server_pids(master)
-        processes.send(pids, signal.SIGSTOP)
-        timer = threading.Timer(seconds, processes.send, args=(pids, signal.SIGCONT))
-        timer.daemon = True
-        timer.start()
-        return master, timer
+        return master, processes.freeze(pids, seconds)
 
     def isolate_replicas(self) -> list[int]:
         """Cut every replica's replication link (it now follows a port nobody listens on), keeping its data.
