@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from tapguard.controls import Context, Finding, as_list, check
+from tapguard.controls import NOT_APPLICABLE, Context, Finding, as_list, check
 from tapguard.model import Resource
 
 
@@ -277,15 +277,17 @@ def _deployment_groups(ctx: Context, service: Resource) -> list[Resource]:
     ]
 
 
+def _not_asked(ctx: Context) -> Finding:
+    return ctx.finding("(profile)", "blue_green", NOT_APPLICABLE, None, "blue/green", "this stack's spec does not ask for blue/green")
+
+
 @check("B1")
 def blue_green_everywhere(ctx: Context) -> Iterator[Finding]:
     """Services behind a load balancer deploy blue/green; workers keep the old tasks until the new ones are healthy."""
-    services = ctx.resources("aws_ecs_service")
     if not ctx.profile.blue_green:
-        yield ctx.finding("(profile)", "blue_green", "not_applicable", None, "blue/green", "this stack's spec does not ask for blue/green")
+        yield _not_asked(ctx)
         return
-    if not services:
-        yield ctx.missing("aws_ecs_service", "no ECS services to deploy blue/green")
+    services = yield from ctx.need("aws_ecs_service", "no ECS services to deploy blue/green")
     for s in services:
         if s.get("load_balancer"):
             groups = _deployment_groups(ctx, s)
@@ -330,12 +332,10 @@ def blue_green_everywhere(ctx: Context) -> Iterator[Finding]:
 
 @check("B2")
 def blue_green_rolls_back(ctx: Context) -> Iterator[Finding]:
-    groups = ctx.resources("aws_codedeploy_deployment_group")
     if not ctx.profile.blue_green:
-        yield ctx.finding("(profile)", "blue_green", "not_applicable", None, "blue/green", "this stack's spec does not ask for blue/green")
+        yield _not_asked(ctx)
         return
-    if not groups:
-        yield ctx.missing("aws_codedeploy_deployment_group", "no CodeDeploy deployment group")
+    groups = yield from ctx.need("aws_codedeploy_deployment_group", "no CodeDeploy deployment group")
     for g in groups:
         events = set(g.get("auto_rollback_configuration.0.events") or [])
         yield ctx.verdict(
@@ -371,12 +371,10 @@ def blue_green_rolls_back(ctx: Context) -> Iterator[Finding]:
 @check("B3")
 def switch_fits_30_seconds(ctx: Context) -> Iterator[Finding]:
     """Every target group: drain + time to mark a new target healthy and a bad one unhealthy fit the 30 s budget."""
-    groups = ctx.resources("aws_lb_target_group")
     if not ctx.profile.blue_green:
-        yield ctx.finding("(profile)", "blue_green", "not_applicable", None, "blue/green", "this stack's spec does not ask for blue/green")
+        yield _not_asked(ctx)
         return
-    if not groups:
-        yield ctx.missing("aws_lb_target_group", "no target groups")
+    groups = yield from ctx.need("aws_lb_target_group", "no target groups")
     budget = ctx.profile.max_switch_seconds
     for tg in groups:
         delay = tg.get("deregistration_delay")
