@@ -75,6 +75,8 @@ module "aurora" {
   secrets_kms_key_arn = module.kms.key_arns["secrets"]
   logs_kms_key_arn    = module.kms.key_arns["logs"]
   tags                = local.drill_tags
+
+  fis_failover_template = true
 }
 
 module "redis" {

@@ -23,6 +23,11 @@ output "aurora_instance_ids" {
   value       = module.aurora.instance_ids
 }
 
+output "aurora_fis_template_id" {
+  description = "FIS experiment template that fails Aurora over (tapguard drill --fis-template)."
+  value       = module.aurora.fis_failover_template_id
+}
+
 output "redis_replication_group_id" {
   description = "Redis replication group id (drill target)."
   value       = module.redis.replication_group_id

@@ -23,6 +23,11 @@ output "instance_ids" {
   value       = aws_rds_cluster_instance.this[*].identifier
 }
 
+output "fis_failover_template_id" {
+  description = "FIS experiment template that fails the cluster over (null when not created)."
+  value       = var.fis_failover_template ? aws_fis_experiment_template.failover[0].id : null
+}
+
 output "security_group_id" {
   description = "Security group of the cluster."
   value       = aws_security_group.this.id

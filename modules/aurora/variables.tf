@@ -126,6 +126,13 @@ variable "logs_kms_key_arn" {
   type        = string
 }
 
+# ---------------------------------------------------------------- drills
+variable "fis_failover_template" {
+  description = "Create an AWS FIS experiment template that fails the cluster over (aws:rds:failover-db-cluster), for drills."
+  type        = bool
+  default     = false
+}
+
 # ---------------------------------------------------------------- backups and logs
 variable "backup_retention_days" {
   description = "Automated backup retention in days, 7-35."

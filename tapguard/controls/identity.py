@@ -17,6 +17,7 @@ UNSCOPABLE = (
     "secretsmanager:GetRandomPassword",
     "logs:CreateLogDelivery",
     "logs:DescribeLogGroups",
+    "logs:PutResourcePolicy",  # account-level: IAM has no resource type for it
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 )

@@ -52,6 +52,7 @@ NAMING: dict[str, tuple[str, str]] = {
     "aws_flow_log": ("tags.Name", "flowlog-"),
     "aws_route_table": ("tags.Name", "rtb-"),
     "aws_iam_openid_connect_provider": ("tags.Name", "oidc-"),
+    "aws_fis_experiment_template": ("tags.Name", "fis-"),
 }
 # Names AWS fixes or requires a prefix for: the conforming part must still be in them.
 AWS_FIXED = (
