@@ -21,9 +21,18 @@ resource "aws_iam_openid_connect_provider" "github" {
   tags = { Name = "oidc-github-${var.environment_suffix}" }
 }
 
-# ---------------------------------------------------------------- plan roles: read-only, one per stack
-data "aws_iam_policy_document" "plan_trust" {
-  for_each = var.stacks
+# ---------------------------------------------------------------- who may assume which role
+# Plan roles: pull requests and main. The drill role: only jobs in a GitHub environment
+# drill-<region>, which carries the required reviewers.
+locals {
+  trusted_subjects = merge(
+    { for region in keys(var.stacks) : "plan-${region}" => ["${local.repo}:pull_request", "${local.repo}:ref:refs/heads/main"] },
+    { drill = [for region in keys(var.stacks) : "${local.repo}:environment:drill-${region}"] },
+  )
+}
+
+data "aws_iam_policy_document" "trust" {
+  for_each = local.trusted_subjects
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -37,19 +46,20 @@ data "aws_iam_policy_document" "plan_trust" {
       values   = ["sts.amazonaws.com"]
     }
     condition {
-      test     = "StringLike"
+      test     = "StringEquals"
       variable = "${local.issuer}:sub"
-      values   = ["${local.repo}:pull_request", "${local.repo}:ref:refs/heads/main"]
+      values   = each.value
     }
   }
 }
 
+# ---------------------------------------------------------------- plan roles: read-only, one per stack
 resource "aws_iam_role" "plan" {
   for_each = var.stacks
 
   name                 = "role-planreader-${each.key}-${var.environment_suffix}"
   description          = "Plans ${each.key} from pull requests and nightly runs: reads, never writes"
-  assume_role_policy   = data.aws_iam_policy_document.plan_trust[each.key].json
+  assume_role_policy   = data.aws_iam_policy_document.trust["plan-${each.key}"].json
   max_session_duration = 3600
 }
 
@@ -128,31 +138,10 @@ resource "aws_iam_role_policy" "plan" {
 }
 
 # ---------------------------------------------------------------- drill role: fail over allow-tagged resources only
-data "aws_iam_policy_document" "drill_trust" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.github.arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.issuer}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-    # only jobs running in a GitHub environment with required reviewers
-    condition {
-      test     = "StringEquals"
-      variable = "${local.issuer}:sub"
-      values   = [for region in keys(var.stacks) : "${local.repo}:environment:drill-${region}"]
-    }
-  }
-}
-
 resource "aws_iam_role" "drill" {
   name                 = "role-drill-${var.environment_suffix}"
   description          = "Scheduled failover drills: fails over resources tagged tapguard:drill=allowed, nothing else"
-  assume_role_policy   = data.aws_iam_policy_document.drill_trust.json
+  assume_role_policy   = data.aws_iam_policy_document.trust["drill"].json
   max_session_duration = 3600
 }
 
