@@ -25,9 +25,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tapguard import controls, localaws, model, project, toolchain  # noqa: E402
-from tapguard.checkov_scan import binary as checkov_binary  # noqa: E402
-from tapguard.plan import PlanRunner  # noqa: E402
+from tapguard import controls  # noqa: E402
+from tapguard.controls.checkov import binary as checkov_binary  # noqa: E402
+from tapguard.planning import localaws, model, project, toolchain  # noqa: E402
+from tapguard.planning.runner import PlanRunner  # noqa: E402
 
 
 def _moved(module: dict[str, Any], prefix: str) -> dict[str, Any]:

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tapguard import project
-from tapguard.drill.cli import aws_target
-from tapguard.drill.runner import DrillSettings, drill_lock, run_drill
-from tapguard.drill.target import FailoverTarget
+from tapguard.drill.runner import drill_lock, run_drill
+from tapguard.drill.settings import DrillSettings
+from tapguard.drill.targets.base import FailoverTarget
+from tapguard.drill.targets.build import TargetParams, aws_target
 from tapguard.lab.lab import Lab
+from tapguard.planning import project
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,21 +47,16 @@ def settings(request: pytest.FixtureRequest) -> DrillSettings:
 def make_target(request: pytest.FixtureRequest, component: str, **lab_options: Any) -> FailoverTarget:
     config = request.config
     if config.getoption("--target") == "aws":
-        args = argparse.Namespace(
+        params = TargetParams(
+            target="aws",
+            component=component,
+            fault="failover",
             env=config.getoption("--drill-env"),
             confirm=config.getoption("--confirm"),
             allow_list=config.getoption("--allow-list"),
-            fault="failover",
-            region=None,
-            cluster_id=None,
-            target_instance=None,
-            secret_arn=None,
-            fis_template=None,
-            replication_group_id=None,
-            auth_secret_arn=None,
         )
-        return aws_target(args, [component])
-    from tapguard.drill.lab_targets import LabPostgres, LabRedis
+        return aws_target(params)
+    from tapguard.drill.targets.lab import LabPostgres, LabRedis
 
     lab: Lab = request.getfixturevalue("lab")
     state = lab.load()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chaos.conftest import explain, make_target
-from tapguard.drill.runner import DrillSettings, drill_lock, run_drill
+from tapguard.drill.runner import drill_lock, run_drill
+from tapguard.drill.settings import DrillSettings
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tapguard import localaws, model, project, toolchain
-from tapguard.plan import PlanRunner
+from tapguard.planning import localaws, model, project, toolchain
+from tapguard.planning.runner import PlanRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

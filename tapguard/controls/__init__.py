@@ -1,277 +1,42 @@
 """Controls: PCI DSS v4.0.1 and availability rules evaluated over a plan.
 
-A control's metadata (requirements, severity, risk, remediation, scanner ids) is data
-in catalogue.yaml; its logic is a function registered with @check("ID") in one of the
-family modules. Every control returns findings for every resource it looks at, so a
-pass is as visible as a fail; a control whose resources are missing says so.
+engine.py holds the vocabulary (Control, Finding, Context, Profile, the @check registry,
+evaluate); catalogue.yaml and profiles.yaml are the data; checks/ has one module per
+family of controls; waivers.py, checkov.py and assessment.py turn findings into a run.
 """
 
-from __future__ import annotations
+from tapguard.controls.engine import (
+    FAIL,
+    NOT_APPLICABLE,
+    PASS,
+    UNKNOWN,
+    Context,
+    Control,
+    Finding,
+    Profile,
+    as_list,
+    catalogue,
+    check,
+    containers,
+    evaluate,
+    profile_for,
+    profiles,
+)
 
-import fnmatch
-import importlib
-import json
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import asdict, dataclass, field
-from functools import cache
-from pathlib import Path
-from typing import Any
-
-import yaml
-
-from tapguard.errors import TapguardError
-from tapguard.model import Plan, Resource
-
-PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not_applicable"
-FAMILIES = ("network", "data_protection", "logging", "identity", "availability", "lifecycle")
-CATALOGUE = Path(__file__).with_name("catalogue.yaml")
-PROFILES = Path(__file__).with_name("profiles.yaml")
-
-
-@dataclass(frozen=True)
-class Control:
-    id: str
-    title: str
-    family: str
-    requirements: tuple[str, ...]
-    severity: str
-    risk: str
-    remediation: str
-    scanners: dict[str, list[str]]
-
-    @property
-    def check(self) -> Callable[[Context], Iterable[Finding]]:
-        return _CHECKS[self.id]
-
-
-@dataclass
-class Finding:
-    control: str
-    environment: str
-    address: str
-    attribute: str
-    status: str
-    actual: Any = None
-    expected: Any = None
-    message: str = ""
-    waiver: dict[str, Any] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def describe(self, control: Control | None = None) -> str:
-        head = f"[{self.environment}] {self.address} {self.attribute}".rstrip()
-        reqs = f" (PCI DSS {', '.join(control.requirements)})" if control else ""
-        return f"{self.control}{reqs} {head}: {self.message} — actual {self.actual!r}, expected {self.expected}"
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What an environment must satisfy beyond the catalogue: its region, AZ count, services."""
-
-    name: str
-    region: str | None = None
-    min_azs: int = 2
-    nat_per_az: bool = True
-    existing_secrets_only: bool = False
-    requires: tuple[str, ...] | None = None  # None: every resource a control needs is required
-    peak_requests_per_minute: int = 100_000
-    max_rotation_days: int = 30
-    min_log_retention_days: int = 365
-    blue_green: bool = False
-    max_switch_seconds: int = 30
-
-
-@dataclass
-class Context:
-    """What a check sees: the plan, the environment's profile, and where its HCL lives."""
-
-    env: str
-    plan: Plan
-    profile: Profile
-    hcl_dirs: list[Path] = field(default_factory=list)
-    control_id: str = ""
-
-    # ------------------------------------------------------------ finding builders
-    def finding(self, r: Resource | str, attribute: str, status: str, actual: Any, expected: Any, message: str) -> Finding:
-        address = r if isinstance(r, str) else r.address
-        return Finding(self.control_id, self.env, address, attribute, status, _safe(actual), expected, message)
-
-    def ok(self, r: Resource | str, attribute: str, actual: Any, expected: Any, message: str = "as required") -> Finding:
-        return self.finding(r, attribute, PASS, actual, expected, message)
-
-    def fail(self, r: Resource | str, attribute: str, actual: Any, expected: Any, message: str) -> Finding:
-        return self.finding(r, attribute, FAIL, actual, expected, message)
-
-    def verdict(self, good: bool, r: Resource | str, attribute: str, actual: Any, expected: Any, message: str) -> Finding:
-        return self.finding(r, attribute, PASS if good else FAIL, actual, expected, "as required" if good else message)
-
-    def resources(self, *types: str, mode: str = "managed") -> list[Resource]:
-        return self.plan.of_type(*types, mode=mode)
-
-    def need(self, rtype: str, why: str) -> Generator[Finding, None, list[Resource]]:
-        """The resources of a type; when there are none, also yield the `missing` finding.
-
-        Use as `clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster")`.
-        """
-        found = self.resources(rtype)
-        if not found:
-            yield self.missing(rtype, why)
-        return found
-
-    def missing(self, rtype: str, why: str) -> Finding:
-        """A resource the control needs is absent: fail where the profile requires it, else not applicable."""
-        required = self.profile.requires is None or rtype in self.profile.requires
-        return self.finding(f"(no {rtype})", "", FAIL if required else NOT_APPLICABLE, None, f"at least one {rtype}", why)
-
-    def expect(self, r: Resource, attribute: str, good: Callable[[Any], bool], expected: Any, message: str) -> Finding:
-        """Judge a known value; an unknown one is `unknown` (the check should resolve it first)."""
-        if r.is_unknown(attribute):
-            return self.finding(r, attribute, UNKNOWN, "(known after apply)", expected, "unknown at plan time")
-        value = r.get(attribute)
-        return self.verdict(good(value), r, attribute, value, expected, message)
-
-    def unreadable_containers(self, td: Resource) -> Finding:
-        return self.finding(
-            td,
-            "container_definitions",
-            UNKNOWN,
-            "(known after apply)",
-            "known container definitions",
-            "cannot read the container definitions at plan time",
-        )
-
-    def cmk(self, r: Resource, attribute: str) -> Finding:
-        """The attribute names a customer-managed KMS key: a key in the plan, or a known CMK ARN."""
-        expected = "a customer-managed aws_kms_key"
-        refs = r.referenced(attribute, "aws_kms_key")
-        if refs:
-            return self.ok(r, attribute, refs[0].address, expected)
-        value = r.get(attribute)
-        if isinstance(value, str) and value:
-            if "alias/aws/" in value:
-                return self.fail(r, attribute, value, expected, "uses an AWS-managed key")
-            if ":key/" in value or ":alias/" in value:
-                return self.finding(r, attribute, UNKNOWN, value, expected, "a key outside this plan: cannot prove it is customer-managed")
-        if r.is_unknown(attribute):
-            return self.finding(r, attribute, UNKNOWN, "(known after apply)", expected, "unknown and not traceable to a key in the plan")
-        return self.fail(r, attribute, value, expected, "no customer-managed key (AWS-managed or none)")
-
-
-def _safe(value: Any) -> Any:
-    """Findings carry short, JSON-safe actual values."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value if not isinstance(value, str) or len(value) <= 300 else value[:297] + "..."
-    text = repr(value)
-    return value if len(text) <= 300 else text[:297] + "..."
-
-
-# ---------------------------------------------------------------- registry
-_CHECKS: dict[str, Callable[[Context], Iterable[Finding]]] = {}
-
-
-def check(control_id: str) -> Callable[[Callable[[Context], Iterable[Finding]]], Callable[[Context], Iterable[Finding]]]:
-    def register(fn: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
-        if control_id in _CHECKS:
-            raise RuntimeError(f"control {control_id} registered twice")
-        _CHECKS[control_id] = fn
-        return fn
-
-    return register
-
-
-@cache
-def catalogue() -> dict[str, Control]:
-    for family in FAMILIES:
-        importlib.import_module(f"tapguard.controls.{family}")
-    raw = yaml.safe_load(CATALOGUE.read_text())
-    controls: dict[str, Control] = {}
-    for entry in raw["controls"]:
-        control = Control(
-            id=entry["id"],
-            title=entry["title"],
-            family=entry["family"],
-            requirements=tuple(str(r) for r in entry["requirements"]),
-            severity=entry["severity"],
-            risk=entry["risk"],
-            remediation=entry["remediation"],
-            scanners={k: list(v) for k, v in (entry.get("scanners") or {}).items()},
-        )
-        if control.id not in _CHECKS:
-            raise RuntimeError(f"catalogue control {control.id} has no @check")
-        controls[control.id] = control
-    orphans = set(_CHECKS) - set(controls)
-    if orphans:
-        raise RuntimeError(f"checks without catalogue entry: {sorted(orphans)}")
-    return controls
-
-
-@cache
-def profiles() -> dict[str, Profile]:
-    raw: dict[str, dict[str, Any]] = yaml.safe_load(PROFILES.read_text())
-    out = {}
-    for name, body in raw.items():
-        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
-        out[name] = Profile(name=name, **fields)
-    return out
-
-
-def profile_for(env: str, plan: Plan) -> Profile:
-    known = profiles()
-    if env in known:
-        return known[env]
-    return Profile(name=env, region=plan.region)
-
-
-def evaluate(
-    env: str, plan: Plan, profile: Profile | None = None, hcl_dirs: list[Path] | None = None, only: Iterable[str] | None = None
-) -> list[Finding]:
-    """Every finding of every (selected) control for one environment's plan."""
-    ctx = Context(env=env, plan=plan, profile=profile or profile_for(env, plan), hcl_dirs=hcl_dirs or [])
-    findings: list[Finding] = []
-    selected = catalogue() if only is None else {k: catalogue()[k] for k in only}
-    for control in selected.values():
-        ctx.control_id = control.id
-        try:
-            produced = list(control.check(ctx))
-        except Exception as exc:  # a broken check must show up as a failure, not vanish
-            produced = [ctx.fail("(control error)", "", type(exc).__name__, "the check to run", str(exc))]
-        if not produced:
-            produced = [
-                ctx.finding("(nothing evaluated)", "", FAIL, None, "resources to evaluate", "the control found nothing to evaluate")
-            ]
-        findings.extend(produced)
-    return findings
-
-
-# ---------------------------------------------------------------- shared helpers for checks
-def matches(address: str, pattern: str) -> bool:
-    return fnmatch.fnmatchcase(address, pattern)
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def containers(td: Resource) -> list[dict[str, Any]] | None:
-    """The container definitions of a task definition, or None when unknown or unreadable."""
-    raw = td.get("container_definitions")
-    if not isinstance(raw, str):
-        return None
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return None
-    return [c for c in parsed if isinstance(c, dict)] if isinstance(parsed, list) else None
-
-
-def require_known(ctx: Context, r: Resource, attribute: str) -> Finding | None:
-    if r.is_unknown(attribute):
-        return ctx.finding(r, attribute, UNKNOWN, "(known after apply)", "a value known at plan time", "unknown at plan time")
-    return None
-
-
-def error(message: str) -> TapguardError:
-    return TapguardError(message)
+__all__ = [
+    "FAIL",
+    "NOT_APPLICABLE",
+    "PASS",
+    "UNKNOWN",
+    "Context",
+    "Control",
+    "Finding",
+    "Profile",
+    "as_list",
+    "catalogue",
+    "check",
+    "containers",
+    "evaluate",
+    "profile_for",
+    "profiles",
+]

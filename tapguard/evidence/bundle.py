@@ -9,29 +9,16 @@ that already exists is never overwritten.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tapguard.errors import TapguardError
+from tapguard.evidence.digest import sha256
 
 MANIFEST = "manifest.json"
-
-
-def git_sha(root: Path) -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=False)
-    except OSError:
-        return "nogit"
-    sha = out.stdout.strip()
-    if not sha:
-        return "nogit"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=False)
-    return f"{sha}-dirty" if dirty.stdout.strip() else sha
 
 
 @dataclass
@@ -70,10 +57,6 @@ class EvidenceBundle:
     def seal(self, meta: dict[str, Any]) -> Path:
         files = {str(p.relative_to(self.path)): sha256(p) for p in sorted(self.path.rglob("*")) if p.is_file() and p.name != MANIFEST}
         return self.write_json(MANIFEST, {"format": "tapguard.manifest/1", **meta, "files": files})
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass

@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from tapguard.check import CheckRun
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
+from tapguard.controls.assessment import Assessment
 from tapguard.evidence.timeline import svg as timeline_svg
 
 STYLE = """
@@ -26,7 +26,7 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
-def render(run: CheckRun, drills: list[dict[str, Any]] | None = None) -> str:
+def render(run: Assessment, drills: list[dict[str, Any]] | None = None) -> str:
     counts = run.counts()
     out = [
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>tapguard evidence {_e(run.git_sha)}</title><style>{STYLE}</style></head><body>",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from tapguard.check import CheckRun
 from tapguard.controls import FAIL, NOT_APPLICABLE, UNKNOWN
+from tapguard.controls.assessment import Assessment
 
 
-def render(run: CheckRun) -> str:
+def render(run: Assessment) -> str:
     suites = ET.Element("testsuites", name="tapguard compliance")
     for env in run.environments:
         failures = skipped = 0

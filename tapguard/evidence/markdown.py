@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tapguard.check import CheckRun
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
+from tapguard.controls.assessment import Assessment
 
 LIMIT = 60_000
 ICON = {PASS: "✅", FAIL: "❌", "waived": "⚠️", NOT_APPLICABLE: "➖"}
 MARKER = "<!-- tapguard-report -->"
 
 
-def render(run: CheckRun, drills: list[dict[str, Any]] | None = None, limit: int = LIMIT) -> str:
+def render(run: Assessment, drills: list[dict[str, Any]] | None = None, limit: int = LIMIT) -> str:
     counts = run.counts()
     verdict = "❌ **FAIL**" if run.failed else "✅ **PASS**"
     lines = [

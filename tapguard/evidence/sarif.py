@@ -6,10 +6,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tapguard import hcl
-from tapguard.check import CheckRun, EnvironmentResult
 from tapguard.controls import FAIL, UNKNOWN
-from tapguard.model import strip_indexes
+from tapguard.controls.assessment import Assessment, EnvironmentResult
+from tapguard.planning import hcl
+from tapguard.planning.model import strip_indexes
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
@@ -39,7 +39,7 @@ def locate(env: EnvironmentResult, address: str) -> tuple[Path, int] | None:
     return (block.file, block.line) if block else None
 
 
-def render(run: CheckRun, root: Path) -> dict[str, Any]:
+def render(run: Assessment, root: Path) -> dict[str, Any]:
     runs = []
     for env in run.environments:
         rules = [

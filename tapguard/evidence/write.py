@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tapguard.check import CheckRun, findings_json
-from tapguard.evidence import html, junit, markdown, sarif
+from tapguard.controls.assessment import Assessment
+from tapguard.evidence import controls_json, html, junit, markdown, sarif
 from tapguard.evidence.bundle import EvidenceBundle
 
 
-def write_bundle(run: CheckRun, root: Path, base: Path, secrets: tuple[str, ...] = ()) -> EvidenceBundle:
-    bundle = EvidenceBundle.create(base, run.git_sha, run.started, secrets=secrets)
-    bundle.write_json("controls.json", findings_json(run))
+def write_bundle(run: Assessment, root: Path, base: Path, secrets: Sequence[str] = ()) -> EvidenceBundle:
+    """Every format for one assessment, then the manifest; `secrets` are values no file may contain."""
+    bundle = EvidenceBundle.create(base, run.git_sha, run.started, secrets=tuple(s for s in secrets if len(s) >= 8))
+    bundle.write_json("controls.json", controls_json.render(run))
     bundle.write_text("report.md", markdown.render(run, run.drills))
     bundle.write_text("report.html", html.render(run, run.drills))
     bundle.write_text("junit.xml", junit.render(run))
@@ -27,7 +29,7 @@ def write_bundle(run: CheckRun, root: Path, base: Path, secrets: tuple[str, ...]
     return bundle
 
 
-def manifest_meta(run: CheckRun) -> dict[str, Any]:
+def manifest_meta(run: Assessment) -> dict[str, Any]:
     return {
         "git_sha": run.git_sha,
         "created": run.started.isoformat(),

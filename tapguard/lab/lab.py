@@ -14,7 +14,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from tapguard.errors import TapguardError
 from tapguard.lab import packages, processes
+from tapguard.lab.ports import free_ports, listening
 from tapguard.lab.postgres import PostgresLab
 from tapguard.lab.redis import RedisLab
 
@@ -137,7 +137,7 @@ class Lab:
             if Path(state.directory).exists():
                 shutil.rmtree(state.directory, ignore_errors=True)
                 removed = state.directory
-            busy = [p for p in [state.pg_monitor_port, *state.pg_node_ports, *state.redis_ports, *state.sentinel_ports] if _listening(p)]
+            busy = [p for p in [state.pg_monitor_port, *state.pg_node_ports, *state.redis_ports, *state.sentinel_ports] if listening(p)]
             if busy:
                 raise TapguardError(f"ports {busy} are still listening after lab down")
         self.state_path.unlink(missing_ok=True)
@@ -164,21 +164,8 @@ def _lab_user() -> str:
     return LAB_USER_FALLBACK
 
 
-def free_ports(count: int) -> list[int]:
-    sockets, ports = [], []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-            ports.append(int(s.getsockname()[1]))
-    finally:
-        for s in sockets:
-            s.close()
-    return ports
+def project_lab() -> Lab:
+    """The lab of the project in the current directory (its state lives in the project's .tapguard/)."""
+    from tapguard.planning import project
 
-
-def _listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+    return Lab(project.state_dir(project.find_root()))

@@ -13,6 +13,7 @@ from redis.sentinel import Sentinel
 
 from tapguard.errors import TapguardError
 from tapguard.lab import processes
+from tapguard.lab.ports import free_ports
 
 MASTER = "tapguard"
 DOWN_AFTER_MS = 1000
@@ -174,7 +175,6 @@ class RedisLab:
         primary acknowledged without a replica's confirmation are lost when it dies.
         """
         master = self.master_port()
-        from tapguard.lab.lab import free_ports
 
         nowhere = free_ports(1)[0]
         isolated = []

@@ -1,0 +1,7 @@
+"""`python -m tapguard`."""
+
+import sys
+
+from tapguard.cli import main
+
+sys.exit(main())

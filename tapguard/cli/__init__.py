@@ -1,0 +1,27 @@
+"""The command line: `tapguard.cli.parser` builds the parser, one module per command runs it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from tapguard.errors import TapguardError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from tapguard.cli.common import console
+    from tapguard.cli.parser import build_parser
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except TapguardError as exc:
+        console.print(f"[bold red]tapguard: error:[/] {exc}", soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.print("[bold red]tapguard: interrupted[/]")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

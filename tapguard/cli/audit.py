@@ -1,0 +1,46 @@
+"""`tapguard audit`, the README's main job: plan every stack, check every control, run lab drills, one evidence bundle."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tapguard.cli import check
+from tapguard.cli.common import console
+from tapguard.cli.drill import print_verdicts
+from tapguard.drill.runner import drill_lock, run_drill
+from tapguard.drill.settings import DrillSettings
+from tapguard.lab.lab import project_lab
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("audit", help="the main job: plan every stack, check every control, run lab drills, one evidence bundle")
+    p.add_argument("--out", type=Path, help="directory that receives the bundle (default: evidence/)")
+    p.add_argument("--waivers", type=Path, help="waiver file (default: waivers.yaml at the project root, if present)")
+    p.add_argument("--no-drill", action="store_true", help="skip the lab drills")
+    p.add_argument("--keep-lab", action="store_true", help="leave the lab running afterwards")
+    p.set_defaults(func=run, local=True, aws=False, no_cache=False, no_checkov=False, plan_json=[], environments=[], drills=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tapguard.drill.targets.lab import LabPostgres, LabRedis
+
+    journals: list[dict[str, Any]] = []
+    if not args.no_drill:
+        lab = project_lab()
+        started = lab.load() is None
+        try:
+            with console.status("starting the failover lab"):
+                state = lab.up()
+            with drill_lock():
+                for target in (LabPostgres(lab.postgres(state)), LabRedis(lab.redis(state))):
+                    with console.status(f"drill: {target.component} kill -9 under 100,000 writes/min"):
+                        journals.append(run_drill(target, DrillSettings(fault="kill")))
+        finally:
+            if started and not args.keep_lab:
+                lab.down()
+        print_verdicts(journals)
+    code = check.run(args, journals)
+    drills_ok = all(j.get("verdict", {}).get("passed") for j in journals)
+    return code or (0 if drills_ok else 1)

@@ -1,0 +1,193 @@
+"""`tapguard drill`: force a failover under load, time it, prove no acknowledged write was lost."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from tapguard.cli.common import console
+from tapguard.drill.runner import drill_lock, run_drill
+from tapguard.drill.settings import DrillSettings
+from tapguard.drill.targets.base import FailoverTarget
+from tapguard.drill.targets.build import TargetParams, build_targets
+from tapguard.errors import TapguardError
+from tapguard.planning import project
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("drill", help="force a failover under load, time it, prove no acknowledged write was lost")
+    add_drill_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_drill_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", choices=("lab", "aws"), default="lab", help="the local lab (default) or AWS")
+    p.add_argument("--env", help="environment whose terraform outputs name the targets (AWS)")
+    p.add_argument("--component", choices=("aurora", "redis", "all"), default="all")
+    p.add_argument("--fault", default=None, help="lab: kill (default), hang, switchover; aws: failover")
+    p.add_argument("--rate", type=float, default=100_000, help="writes per minute (default 100,000)")
+    p.add_argument("--connections", type=int, default=8, help="probe connections (default 8)")
+    p.add_argument("--max-downtime", type=float, default=30.0, help="seconds of write downtime allowed (default 30)")
+    p.add_argument("--hang-seconds", type=float, default=10.0, help="how long the hang fault freezes the writer")
+    p.add_argument("--steady-seconds", type=float, default=5.0, help="steady-state window before the fault")
+    p.add_argument("--repeat", type=int, default=1, help="lab only: run each drill N times (medians)")
+    p.add_argument("--no-wait", action="store_true", help="lab Redis: count writes acknowledged by the primary alone (no WAIT)")
+    p.add_argument("--out", type=Path, help="evidence directory (default evidence/)")
+    p.add_argument("--dry-run", action="store_true", help="check safety and preconditions only; inject nothing")
+    aws = p.add_argument_group("AWS safety and targets")
+    aws.add_argument("--confirm", help="AWS: the environment (or target id) you mean to fail over")
+    aws.add_argument("--allow-list", type=Path, help="AWS: file of target ids allowed besides the tapguard:drill=allowed tag")
+    aws.add_argument("--region")
+    aws.add_argument("--cluster-id")
+    aws.add_argument("--target-instance")
+    aws.add_argument("--secret-arn", help="Aurora master secret (read at run time, never printed)")
+    aws.add_argument("--fis-template", help="start this FIS experiment template (aws:rds:failover-db-cluster) instead of FailoverDBCluster")
+    aws.add_argument("--replication-group-id")
+    aws.add_argument("--auth-secret-arn", help="Redis AUTH secret (read at run time, never printed)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.fault is None:
+        args.fault = "failover" if args.target == "aws" else "kill"
+    if args.repeat < 1:
+        raise TapguardError("--repeat must be at least 1")
+    return drill(args)
+
+
+def target_params(args: argparse.Namespace) -> TargetParams:
+    return TargetParams(
+        target=args.target,
+        component=args.component,
+        fault=args.fault,
+        hang_seconds=args.hang_seconds,
+        no_wait=args.no_wait,
+        env=args.env,
+        confirm=args.confirm,
+        allow_list=args.allow_list,
+        region=args.region,
+        cluster_id=args.cluster_id,
+        target_instance=args.target_instance,
+        secret_arn=args.secret_arn,
+        fis_template=args.fis_template,
+        replication_group_id=args.replication_group_id,
+        auth_secret_arn=args.auth_secret_arn,
+    )
+
+
+def targets(args: argparse.Namespace) -> list[FailoverTarget]:
+    with console.status("preparing the drill targets"):
+        return build_targets(target_params(args))
+
+
+def settings_from_args(args: argparse.Namespace) -> DrillSettings:
+    if args.rate <= 0 or args.connections <= 0 or args.max_downtime <= 0:
+        raise TapguardError("--rate, --connections and --max-downtime must be positive")
+    return DrillSettings(
+        fault=args.fault,
+        rate=args.rate / 60,
+        connections=args.connections,
+        steady_seconds=args.steady_seconds,
+        max_downtime=args.max_downtime,
+        recovery_timeout=max(90.0, args.max_downtime * 3),
+    )
+
+
+def run_drills(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.target == "aws" and args.repeat != 1:
+        raise TapguardError("one failover per run on AWS: --repeat is for the lab")
+    settings = settings_from_args(args)
+    journals = []
+    with drill_lock():
+        for target in targets(args):
+            for i in range(args.repeat):
+                journals.append(_run_live(target, settings, f"{target.component} {settings.fault} {i + 1}/{args.repeat}"))
+    return journals
+
+
+def _run_live(target: FailoverTarget, settings: DrillSettings, label: str) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+
+    def render() -> Table:
+        table = Table(title=f"drill: {label}", show_header=False)
+        for key in ("phase", "ok_per_s", "errors_per_s", "writer", "elapsed_s"):
+            table.add_row(key.replace("_", " "), str(state.get(key, "")))
+        return table
+
+    with Live(render(), console=console, refresh_per_second=4, transient=True) as live:
+
+        def progress(update: dict[str, Any]) -> None:
+            state.update(update)
+            live.update(render())
+
+        return run_drill(target, settings, progress)
+
+
+def print_verdicts(journals: list[dict[str, Any]]) -> None:
+    table = Table(title="failover drills")
+    for col in ("drill", "status", "downtime", "limit", "acked", "lost", "p99 before/during/after ms", "detect", "promote", "verdict"):
+        table.add_column(col)
+    for j in journals:
+        v = j.get("verdict", {})
+        p99 = v.get("p99_ms") or {}
+        table.add_row(
+            j["title"],
+            j["status"],
+            f"{v.get('downtime_s')} s",
+            f"{v.get('max_downtime_s')} s",
+            str(v.get("acknowledged")),
+            str(v.get("lost")),
+            "/".join(str(p99.get(k)) for k in ("before", "during", "after")),
+            f"{v.get('time_to_detect_s')} s",
+            f"{v.get('time_to_promote_s')} s",
+            "[green]PASS[/]" if v.get("passed") else f"[bold red]FAIL[/] {'; '.join(v.get('reasons', []))}",
+        )
+    Console(width=160).print(table)
+    groups: dict[str, list[float]] = {}
+    for j in journals:
+        if j.get("verdict", {}).get("downtime_s") is not None:
+            groups.setdefault(j["title"], []).append(j["verdict"]["downtime_s"])
+    for title, values in groups.items():
+        if len(values) > 1:
+            median = statistics.median(values)
+            Console().print(
+                f"{title}: median downtime {median:.2f} s over {len(values)} runs (min {min(values):.2f}, max {max(values):.2f})"
+            )
+
+
+def dry_run(args: argparse.Namespace) -> int:
+    problems = 0
+    for target in targets(args):
+        found = target.preconditions()
+        problems += len(found)
+        Console().print(
+            f"{target.component} ({target.engine}): " + ("[green]ready[/]" if not found else "[red]" + "; ".join(found) + "[/]")
+        )
+    Console().print("dry run: nothing was injected")
+    return 1 if problems else 0
+
+
+def drill(args: argparse.Namespace) -> int:
+    from tapguard.evidence.drills import write_drill_bundle
+
+    if args.dry_run:
+        return dry_run(args)
+
+    journals: list[dict[str, Any]] = []
+    try:
+        journals = run_drills(args)
+    except KeyboardInterrupt:
+        console.print("[bold red]interrupted: probe stopped and target restored[/]")
+        raise
+    finally:
+        if journals:
+            root = project.find_root()
+            bundle = write_drill_bundle(journals, root, args.out or root / "evidence")
+            console.print(f"drill evidence: {bundle.path}")
+    print_verdicts(journals)
+    return 0 if journals and all(j.get("verdict", {}).get("passed") for j in journals) else 1

@@ -1,0 +1,180 @@
+"""An assessment: evaluate every control over each environment's plan, apply waivers, reconcile checkov.
+
+The one place `tapguard check`, `tapguard audit` and the PCI pytest suite get their results from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tapguard.controls import checkov, engine, waivers
+from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Control, Finding
+from tapguard.errors import TapguardError
+from tapguard.evidence.digest import sha256
+from tapguard.planning import model
+from tapguard.planning.project import Environment, git_sha
+from tapguard.planning.runner import PlanResult, module_dirs
+
+
+@dataclass
+class EnvironmentResult:
+    name: str
+    plan_path: Path
+    plan_sha256: str
+    terraform_version: str
+    region: str | None
+    summary: dict[str, int]
+    findings: list[Finding]
+    hcl_dirs: list[Path]
+    module_sources: dict[str, Path]  # module address prefix ("module.kms") -> source dir
+
+    def status_of(self, control_id: str) -> str:
+        """fail if any unwaived fail/unknown, else pass (or not_applicable when nothing applied)."""
+        mine = [f for f in self.findings if f.control == control_id]
+        if any(f.status in (FAIL, UNKNOWN) and not f.waiver for f in mine):
+            return FAIL
+        if any(f.status in (FAIL, UNKNOWN) and f.waiver for f in mine):
+            return "waived"
+        if mine and all(f.status == NOT_APPLICABLE for f in mine):
+            return NOT_APPLICABLE
+        return PASS
+
+
+@dataclass
+class Assessment:
+    started: dt.datetime
+    environments: list[EnvironmentResult]
+    catalogue: dict[str, Control]
+    waivers: waivers.WaiverSet
+    checkov: list[checkov.CheckovResult] = field(default_factory=list)
+    drills: list[dict[str, Any]] = field(default_factory=list)
+    tools: dict[str, str] = field(default_factory=dict)
+    git_sha: str = "unknown"
+    finished: dt.datetime | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(e.status_of(c) == FAIL for e in self.environments for c in self.catalogue) or bool(self.waivers.problems)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for e in self.environments:
+            tally = {PASS: 0, FAIL: 0, "waived": 0, NOT_APPLICABLE: 0}
+            for c in self.catalogue:
+                tally[e.status_of(c)] += 1
+            out[e.name] = tally
+        return out
+
+
+def module_sources(env_dir: Path | None, plan: model.Plan) -> dict[str, Path]:
+    """Module address -> directory of its source, from the plan's configuration."""
+    found: dict[str, Path] = {}
+    if env_dir is None:
+        return found
+
+    def walk(node: dict[str, Any], prefix: str, base: Path) -> None:
+        for name, call in (node.get("module_calls") or {}).items():
+            source = str(call.get("source", ""))
+            if not source.startswith("."):
+                continue
+            directory = (base / source).resolve()
+            address = f"{prefix}.module.{name}" if prefix else f"module.{name}"
+            found[address] = directory
+            walk(call.get("module") or {}, address, directory)
+
+    walk(plan.data.get("configuration", {}).get("root_module", {}), "", env_dir.resolve())
+    return found
+
+
+def evaluate_environment(name: str, plan_path: Path, env: Environment | None, waiver_set: waivers.WaiverSet) -> EnvironmentResult:
+    plan = model.load(plan_path)
+    hcl_dirs = module_dirs(env.path) if env is not None else []
+    findings = waiver_set.apply(engine.evaluate(name, plan, hcl_dirs=hcl_dirs))
+    # waiver problems are reported once for the run, not per environment
+    findings = [f for f in findings if f not in waiver_set.problems]
+    return EnvironmentResult(
+        name=name,
+        plan_path=plan_path,
+        plan_sha256=sha256(plan_path),
+        terraform_version=plan.terraform_version,
+        region=plan.region,
+        summary=plan.summary(),
+        findings=findings,
+        hcl_dirs=hcl_dirs,
+        module_sources=module_sources(env.path if env else None, plan),
+    )
+
+
+def parse_plan_json_args(values: list[str]) -> dict[str, Path]:
+    """ENV=PATH pairs from --plan-json."""
+    out: dict[str, Path] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise TapguardError(f"--plan-json takes ENV=PATH, got {value!r}")
+        if name in out:
+            raise TapguardError(f"--plan-json names environment {name!r} twice")
+        out[name] = Path(path)
+    return out
+
+
+def tool_versions(extra: dict[str, str] | None = None) -> dict[str, str]:
+    import platform
+
+    import tapguard
+
+    versions = {"tapguard": tapguard.__version__, "python": platform.python_version()}
+    for dist in ("checkov", "moto", "boto3", "pytest", "python-hcl2", "rich"):
+        try:
+            from importlib.metadata import version
+
+            versions[dist] = version(dist)
+        except Exception:  # not installed: say so rather than guess
+            versions[dist] = "not installed"
+    versions.update(extra or {})
+    return versions
+
+
+def assess(
+    root: Path,
+    envs: Sequence[Environment],
+    plans: dict[str, Path],
+    waiver_file: Path | None,
+    use_checkov: bool,
+    extra_tools: dict[str, str] | None = None,
+) -> Assessment:
+    """Evaluate every environment whose plan JSON is in `plans` (name -> path)."""
+    catalogue = engine.catalogue()
+    waiver_set = waivers.load(waiver_file, [*catalogue, waivers.WAIVER_CONTROL])
+    by_name = {e.name: e for e in envs}
+    results: list[EnvironmentResult] = []
+    for name, path in plans.items():
+        results.append(evaluate_environment(name, path, by_name.get(name), waiver_set))
+    run = Assessment(
+        started=dt.datetime.now(dt.UTC),
+        environments=results,
+        catalogue=catalogue,
+        waivers=waiver_set,
+        tools=tool_versions(extra_tools),
+        git_sha=git_sha(root),
+    )
+    if use_checkov:
+        hcl = checkov.scan_hcl(root, catalogue, waiver_set)
+        run.checkov.append(hcl)
+        for env in results:
+            run.checkov.append(checkov.scan_plan(env.name, env.plan_path, root, catalogue, waiver_set, hcl))
+    run.finished = dt.datetime.now(dt.UTC)
+    return run
+
+
+def plans_from_args(plan_json: list[str], planned: list[PlanResult]) -> dict[str, Path]:
+    out = {r.environment: r.json_path for r in planned}
+    for name, path in parse_plan_json_args(plan_json).items():
+        if not path.is_file():
+            raise TapguardError(f"--plan-json {name}={path}: no such file")
+        out[name] = path
+    return out

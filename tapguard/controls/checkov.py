@@ -1,0 +1,172 @@
+"""Run checkov as a baseline over the HCL and each plan JSON, and map its ids to ours.
+
+checkov on a plan JSON cannot see values that are unknown until apply (every key ARN
+created in the same plan); such a failure that the HCL scan passes or skips is marked
+`unverifiable_at_plan`, not hidden. The HCL scan is the gate: zero failed checks except
+suppressions written in the code with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tapguard.controls.engine import Control
+from tapguard.controls.waivers import WaiverSet
+from tapguard.planning.model import strip_indexes
+
+
+@dataclass
+class CheckovResult:
+    scope: str  # "hcl" or "plan:<env>"
+    available: bool
+    version: str | None = None
+    passed: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "available": self.available,
+            "version": self.version,
+            "passed": self.passed,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "error": self.error,
+            "counts": {
+                "passed": self.passed,
+                "failed": sum(1 for f in self.failed if f["status"] == "failed"),
+                "waived": sum(1 for f in self.failed if f["status"] == "waived"),
+                "unverifiable_at_plan": sum(1 for f in self.failed if f["status"] == "unverifiable_at_plan"),
+                "skipped_in_code": len(self.skipped),
+            },
+        }
+
+    def summary_line(self) -> str:
+        if not self.available:
+            return f"checkov {self.scope}: {self.error}"
+        c = self.as_dict()["counts"]
+        return (
+            f"checkov {self.scope}: {c['passed']} passed, {c['failed']} failed, {c['waived']} waived, "
+            f"{c['unverifiable_at_plan']} unverifiable at plan, {c['skipped_in_code']} suppressed in code"
+        )
+
+    @property
+    def gate_failures(self) -> list[dict[str, Any]]:
+        return [f for f in self.failed if f["status"] == "failed"]
+
+
+def binary() -> str | None:
+    here = Path(sys.executable).parent / "checkov"
+    return str(here) if here.exists() else shutil.which("checkov")
+
+
+def _run(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
+    exe = binary()
+    assert exe is not None
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
+    proc = subprocess.run(
+        [exe, *args, "-o", "json", "--compact", "--skip-download"], cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
+    try:
+        data = json.loads(proc.stdout) if proc.stdout.strip() else []
+    except json.JSONDecodeError:
+        return [], f"checkov printed no JSON (exit {proc.returncode})"
+    reports = data if isinstance(data, list) else [data]
+    return [r for r in reports if isinstance(r, dict) and "results" in r], None
+
+
+def _mapping(catalogue: dict[str, Control]) -> dict[str, list[Control]]:
+    found: dict[str, list[Control]] = {}
+    for control in catalogue.values():
+        for check_id in control.scanners.get("checkov", []):
+            found.setdefault(check_id, []).append(control)
+    return found
+
+
+def _entry(check: dict[str, Any], mapping: dict[str, list[Control]], status: str) -> dict[str, Any]:
+    controls = mapping.get(check["check_id"], [])
+    return {
+        "check_id": check["check_id"],
+        "check_name": check.get("check_name"),
+        "resource": check.get("resource"),
+        "file": check.get("file_path"),
+        "lines": check.get("file_line_range"),
+        "controls": [c.id for c in controls],
+        "requirements": sorted({r for c in controls for r in c.requirements}),
+        "status": status,
+        "suppress_comment": (check.get("check_result") or {}).get("suppress_comment"),
+    }
+
+
+def scan_hcl(root: Path, catalogue: dict[str, Control], waivers: WaiverSet) -> CheckovResult:
+    if binary() is None:
+        return CheckovResult("hcl", available=False, error="checkov is not installed (pip install 'tapguard[scan]')")
+    reports, error = _run(
+        [
+            "-d",
+            ".",
+            "--framework",
+            "terraform",
+            "--skip-path",
+            ".venv",
+            "--skip-path",
+            ".tapguard",
+            "--skip-path",
+            ".nox",
+            "--skip-path",
+            "tests/fixtures",
+        ],
+        root,
+    )
+    return _fold("hcl", reports, error, catalogue, waivers, environment="*")
+
+
+def scan_plan(
+    env: str, plan_json: Path, root: Path, catalogue: dict[str, Control], waivers: WaiverSet, hcl_result: CheckovResult | None
+) -> CheckovResult:
+    if binary() is None:
+        return CheckovResult(f"plan:{env}", available=False, error="checkov is not installed (pip install 'tapguard[scan]')")
+    reports, error = _run(["-f", str(plan_json), "--framework", "terraform_plan", "--repo-root-for-plan-enrichment", "."], root)
+    result = _fold(f"plan:{env}", reports, error, catalogue, waivers, environment=env)
+    if hcl_result is not None:
+        clean = {(c.get("check_id"), _config_address(c.get("resource") or "")) for c in hcl_result.failed if c["status"] == "failed"}
+        for f in result.failed:
+            if f["status"] == "failed" and (f["check_id"], _config_address(f["resource"] or "")) not in clean:
+                f["status"] = "unverifiable_at_plan"
+                f["note"] = "value unknown until apply in plan JSON; the HCL scan of the same resource passed or is suppressed in code"
+    return result
+
+
+def _fold(
+    scope: str, reports: list[dict[str, Any]], error: str | None, catalogue: dict[str, Control], waivers: WaiverSet, environment: str
+) -> CheckovResult:
+    mapping = _mapping(catalogue)
+    result = CheckovResult(scope, available=True, error=error)
+    for report in reports:
+        summary = report.get("summary", {})
+        result.version = summary.get("checkov_version", result.version)
+        result.passed += int(summary.get("passed", 0))
+        report["results"].pop("passed_checks", None)
+        for check in report["results"].get("failed_checks", []):
+            waiver = waivers.checkov_waiver(check["check_id"], check.get("resource", ""), environment)
+            entry = _entry(check, mapping, "waived" if waiver else "failed")
+            if waiver:
+                entry["waiver"] = waiver.as_dict()
+            result.failed.append(entry)
+        for check in report["results"].get("skipped_checks", []):
+            result.skipped.append(_entry(check, mapping, "skipped_in_code"))
+    return result
+
+
+def _config_address(resource: str) -> str:
+    """module.a.aws_x.y["k"] / [0] -> module.a.aws_x.y (HCL scans name resources without keys)."""
+    return strip_indexes(resource)

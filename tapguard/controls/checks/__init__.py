@@ -1,0 +1,1 @@
+"""The checks, one module per control family; each registers its controls with @check("ID")."""

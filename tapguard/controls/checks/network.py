@@ -1,0 +1,221 @@
+"""Network security controls (PCI DSS 1.2-1.4, 6.4.2): N1-N6."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tapguard.controls.engine import Context, Finding, as_list, check
+from tapguard.planning.model import Resource
+
+OPEN = ("0.0.0.0/0", "::/0")
+DATA_PORTS = {"aws_rds_cluster": 5432, "aws_elasticache_replication_group": 6379, "aws_efs_mount_target": 2049}
+
+
+def data_tier_subnets(ctx: Context) -> dict[str, list[Resource]]:
+    """Subnets that hold cardholder-data stores or the tasks that process it, by user."""
+    users = {
+        "aws_db_subnet_group": "subnet_ids",
+        "aws_elasticache_subnet_group": "subnet_ids",
+        "aws_efs_mount_target": "subnet_id",
+        "aws_ecs_service": "network_configuration.0.subnets",
+    }
+    found: dict[str, list[Resource]] = {}
+    for rtype, attribute in users.items():
+        for r in ctx.resources(rtype):
+            for subnet in r.referenced(attribute, "aws_subnet"):
+                found.setdefault(subnet.address, []).append(r)
+    return found
+
+
+def data_tier_security_groups(ctx: Context) -> dict[str, Resource]:
+    groups: dict[str, Resource] = {}
+    for rtype, attribute in (
+        ("aws_rds_cluster", "vpc_security_group_ids"),
+        ("aws_elasticache_replication_group", "security_group_ids"),
+        ("aws_efs_mount_target", "security_groups"),
+    ):
+        for r in ctx.resources(rtype):
+            for sg in r.referenced(attribute, "aws_security_group"):
+                groups[sg.address] = r
+    return groups
+
+
+@check("N1")
+def private_data_subnets(ctx: Context) -> Iterator[Finding]:
+    subnets = yield from ctx.need("aws_subnet", "no subnets in the plan: cannot show network segmentation")
+    if not subnets:
+        return
+    for s in subnets:
+        yield ctx.expect(s, "map_public_ip_on_launch", lambda v: v is False, False, "subnet assigns public IPs at launch")
+    data = data_tier_subnets(ctx)
+    if not data:
+        yield ctx.fail("(data tier)", "subnet_ids", None, "data stores in private subnets", "no data-tier subnet group found to verify")
+    associations = ctx.resources("aws_route_table_association")
+    for subnet_address in sorted(data):
+        tables = [
+            t
+            for a in associations
+            if subnet_address in a.references("subnet_id").resources
+            for t in a.referenced("route_table_id", "aws_route_table")
+        ]
+        if not tables:
+            yield ctx.fail(
+                subnet_address, "route_table", None, "a private route table via NAT", "data-tier subnet has no route table association"
+            )
+            continue
+        for table in tables:
+            # route is an attribute-as-block: one expression for every route of the table
+            to_igw = table.referenced("route", "aws_internet_gateway") or [
+                r for r in as_list(table.get("route")) if str(r.get("gateway_id", "")).startswith("igw-") and r.get("cidr_block") in OPEN
+            ]
+            to_nat = table.referenced("route", "aws_nat_gateway") or [r for r in as_list(table.get("route")) if r.get("nat_gateway_id")]
+            yield ctx.verdict(
+                not to_igw and bool(to_nat),
+                table,
+                "route",
+                "internet gateway" if to_igw else ("NAT" if to_nat else "no default route"),
+                "0.0.0.0/0 through a NAT gateway only",
+                f"data-tier subnet {subnet_address} routes to the internet directly",
+            )
+
+
+@check("N2")
+def not_publicly_reachable(ctx: Context) -> Iterator[Finding]:
+    instances = yield from ctx.need("aws_rds_cluster_instance", "no database instances to verify")
+    for r in instances:
+        yield ctx.expect(
+            r,
+            "publicly_accessible",
+            lambda v: v is False,
+            False,
+            "instance is (or may default to) publicly accessible; set false explicitly",
+        )
+    for r in ctx.resources("aws_ecs_service"):
+        yield ctx.expect(r, "network_configuration.0.assign_public_ip", lambda v: v is False, False, "tasks get public IPs")
+    for r in ctx.resources("aws_lb"):
+        yield ctx.expect(r, "internal", lambda v: v is True, True, "load balancer in front of the CDE is internet-facing")
+
+
+def _ingress_rules(ctx: Context) -> Iterator[tuple[Resource, str, list[str], str, int | None, int | None, bool]]:
+    """(resource, attribute, cidrs, protocol, from, to, sourced from a security group)."""
+    for sg in ctx.resources("aws_security_group"):
+        for i, rule in enumerate(as_list(sg.get("ingress"))):
+            cidrs = as_list(rule.get("cidr_blocks")) + as_list(rule.get("ipv6_cidr_blocks"))
+            yield (
+                sg,
+                f"ingress.{i}",
+                cidrs,
+                str(rule.get("protocol")),
+                rule.get("from_port"),
+                rule.get("to_port"),
+                bool(rule.get("security_groups")),
+            )
+    for r in ctx.resources("aws_security_group_rule"):
+        if r.get("type") == "ingress":
+            cidrs = as_list(r.get("cidr_blocks")) + as_list(r.get("ipv6_cidr_blocks"))
+            yield r, "cidr_blocks", cidrs, str(r.get("protocol")), r.get("from_port"), r.get("to_port"), r.has("source_security_group_id")
+    for r in ctx.resources("aws_vpc_security_group_ingress_rule"):
+        cidrs = [c for c in (r.get("cidr_ipv4"), r.get("cidr_ipv6")) if c]
+        yield r, "cidr_ipv4", cidrs, str(r.get("ip_protocol")), r.get("from_port"), r.get("to_port"), r.has("referenced_security_group_id")
+
+
+@check("N3")
+def inbound_restricted(ctx: Context) -> Iterator[Finding]:
+    data_sgs = data_tier_security_groups(ctx)
+    seen = False
+    for r, attribute, cidrs, protocol, low, high, from_sg in _ingress_rules(ctx):
+        seen = True
+        open_to = [c for c in cidrs if c in OPEN]
+        if open_to:
+            yield ctx.fail(r, attribute, open_to, "no ingress from 0.0.0.0/0 or ::/0", "ingress open to the internet")
+            continue
+        if protocol in ("-1", "all"):
+            yield ctx.fail(r, attribute, protocol, "a single protocol and port", "ingress allows every protocol and port")
+            continue
+        target = set(r.references("security_group_id").resources) if r.type != "aws_security_group" else {r.address}
+        store = next((data_sgs[a] for a in target if a in data_sgs), None)
+        if store is not None:
+            port = DATA_PORTS[store.type]
+            good = low == port and high == port and from_sg
+            yield ctx.verdict(
+                good,
+                r,
+                "from_port",
+                f"{low}-{high} from {'security group' if from_sg else cidrs}",
+                f"{port} from an application security group only",
+                f"data-tier ingress wider than {store.type} needs",
+            )
+        else:
+            yield ctx.ok(r, attribute, cidrs or "security group", "no ingress from the internet")
+    if not seen:
+        yield ctx.missing("aws_security_group", "no ingress rules to verify")
+
+
+@check("N4")
+def outbound_restricted(ctx: Context) -> Iterator[Finding]:
+    data_sgs = data_tier_security_groups(ctx)
+    if not data_sgs:
+        yield ctx.missing("aws_security_group", "no data-tier security groups to verify")
+    for address in sorted(data_sgs):
+        sg = ctx.plan.by_address[address]
+        wide = [e for e in as_list(sg.get("egress")) if str(e.get("protocol")) == "-1" and set(as_list(e.get("cidr_blocks"))) & set(OPEN)]
+        yield ctx.verdict(
+            not wide, sg, "egress", wide or [], "no all-protocol egress to the internet", "data tier may send anything anywhere"
+        )
+    for r in ctx.resources("aws_vpc_security_group_egress_rule", "aws_security_group_rule"):
+        if r.type == "aws_security_group_rule" and r.get("type") != "egress":
+            continue
+        owner = set(r.references("security_group_id").resources)
+        if owner & set(data_sgs):
+            protocol = str(r.get("ip_protocol", r.get("protocol")))
+            cidr = r.get("cidr_ipv4") or as_list(r.get("cidr_blocks"))
+            bad = protocol == "-1" and (cidr in OPEN or bool(set(as_list(cidr)) & set(OPEN)))
+            yield ctx.verdict(
+                not bad, r, "ip_protocol", protocol, "no all-protocol egress to the internet", "data tier may send anything anywhere"
+            )
+
+
+@check("N5")
+def default_security_group_closed(ctx: Context) -> Iterator[Finding]:
+    vpcs = yield from ctx.need("aws_vpc", "no VPC to verify")
+    defaults = ctx.resources("aws_default_security_group")
+    for vpc in vpcs:
+        mine = [d for d in defaults if vpc.address in d.references("vpc_id").resources]
+        if not mine:
+            yield ctx.fail(
+                vpc,
+                "default_security_group",
+                None,
+                "an aws_default_security_group with no rules",
+                "the VPC's default security group keeps AWS's allow rules",
+            )
+            continue
+        for d in mine:
+            rules = as_list(d.get("ingress")) + as_list(d.get("egress"))
+            yield ctx.verdict(not rules, d, "ingress/egress", rules, "no rules", "default security group allows traffic")
+
+
+@check("N6")
+def waf_in_front_of_apis(ctx: Context) -> Iterator[Finding]:
+    stages = ctx.resources("aws_api_gateway_stage")
+    acls = ctx.resources("aws_wafv2_web_acl")
+    if not stages:
+        yield ctx.missing("aws_api_gateway_stage", "no API stage to protect")
+    for acl in acls:
+        yield ctx.expect(acl, "scope", lambda v: v == "REGIONAL", "REGIONAL", "web ACL is not regional (API Gateway needs REGIONAL)")
+        yield ctx.expect(acl, "rule", bool, "at least one (managed) rule", "web ACL has no rules")
+    associations = ctx.resources("aws_wafv2_web_acl_association")
+    for stage in stages:
+        linked = [
+            a
+            for a in associations
+            if stage.address in a.references("resource_arn").resources and a.referenced("web_acl_arn", "aws_wafv2_web_acl")
+        ]
+        yield ctx.verdict(
+            bool(linked),
+            stage,
+            "web_acl",
+            [a.address for a in linked],
+            "an aws_wafv2_web_acl_association",
+            "API stage is not protected by WAF",
+        )

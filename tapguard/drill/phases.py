@@ -1,0 +1,207 @@
+"""The phases of one drill, named as chaostoolkit names them.
+
+steady_state_before -> method (inject the fault, probe until the writer is back) ->
+steady_state_after (settle window) -> conclude (read back, verdict) -> rollback (restore).
+Each phase reads and writes one `DrillRun`; runner.run_drill sequences them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tapguard.drill import verdict as verdicts
+from tapguard.drill.journal import Activity, now_iso
+from tapguard.drill.probe import OK, Probe
+from tapguard.drill.settings import DrillSettings
+from tapguard.drill.targets.base import FailoverTarget
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class DrillRun:
+    """Everything one drill knows while it runs."""
+
+    target: FailoverTarget
+    settings: DrillSettings
+    run_id: str
+    journal: dict[str, Any]
+    progress: Progress | None = None
+    probe: Probe | None = None
+    inject_at: float | None = None
+    injected: bool = False
+    marks: dict[str, float] = field(default_factory=dict)
+    stop_watch: threading.Event = field(default_factory=threading.Event)
+
+
+def preconditions(run: DrillRun) -> bool:
+    """The target is ready for a drill; otherwise the journal says why and nothing is injected."""
+    problems = run.target.preconditions()
+    run.journal["steady_states"]["preconditions"] = {"met": not problems, "problems": problems}
+    if problems:
+        run.journal["status"] = "aborted"
+        run.journal["deviated"] = True
+        run.journal["reason"] = "preconditions not met: " + "; ".join(problems)
+    return not problems
+
+
+def steady_state_before(run: DrillRun) -> bool:
+    """Start the probe and prove the service meets its steady state before any fault."""
+    settings = run.settings
+    run.target.prepare()
+    run.probe = probe = Probe(run.target.writer_factory(run.run_id), settings.rate, settings.connections, settings.attempt_timeout)
+    probe.start()
+    _wait(settings.steady_seconds, probe, run.progress, "steady state")
+    cols = probe.columns()
+    # skip the first second: connections warm up
+    before = verdicts.steady_state(cols, probe.t0 + min(1.0, settings.steady_seconds / 3), time.monotonic(), settings.rate)
+    run.journal["steady_states"]["before"] = before
+    if not before["met"]:
+        run.journal["status"] = "aborted"
+        run.journal["reason"] = (
+            f"steady state not met before injection: {before['achieved_rate']}/s of {settings.rate:.0f}/s, "
+            f"p99 {before['p99_ms']} ms, {before['failures']} failures; no fault injected"
+        )
+    return bool(before["met"])
+
+
+def method(run: DrillRun) -> None:
+    """Inject the fault, watch the target, and probe until the writer is back (or the timeout)."""
+    assert run.probe is not None
+    act = Activity(run.journal, f"inject {run.settings.fault}")
+    run.inject_at = inject_at = time.monotonic()
+    run.marks["inject"] = inject_at
+    act.done(output=run.target.inject(run.settings.fault))
+    run.injected = True
+    threading.Thread(target=run.target.watch, args=(run.marks, run.stop_watch), daemon=True).start()
+    act = Activity(run.journal, "probe until the writer is back", "probe")
+    recovered = _wait_recovery(run.probe, inject_at, run.settings, run.progress)
+    if recovered is not None:
+        run.marks["recover"] = recovered
+    act.done("succeeded" if recovered else "failed", {"recovered": recovered is not None})
+
+
+def steady_state_after(run: DrillRun) -> dict[str, Any]:
+    """Keep writing for the settle window, then judge the steady state after recovery."""
+    assert run.probe is not None and run.inject_at is not None
+    probe, settings, inject_at = run.probe, run.settings, run.inject_at
+    _wait(settings.settle_seconds, probe, run.progress, "after")
+    probe.stop()
+    cols = probe.columns()
+    last = max(cols["start"], default=inject_at)
+    recovered = run.marks.get("recover")
+    run.journal["steady_states"]["after"] = verdicts.steady_state(
+        cols, max(last - settings.settle_seconds + 0.5, recovered or last), last, settings.rate
+    )
+    run.journal["steady_states"]["during"] = {
+        "failures": sum(1 for s, st in zip(cols["start"], cols["status"], strict=True) if s >= inject_at and st != OK)
+    }
+    return cols
+
+
+def rollback(run: DrillRun) -> None:
+    """Stop the watcher and the probe; restore the target if a fault was injected."""
+    run.stop_watch.set()
+    if run.probe is not None:
+        run.probe.stop()
+    if run.injected:
+        act = Activity(run.journal, "restore the target", "rollback")
+        try:
+            act.done(output=run.target.restore())
+        except Exception as exc:  # a failed restore is reported, the journal still returned
+            act.done("failed", str(exc))
+        run.journal["rollbacks"].append(run.journal["run"].pop())
+
+
+def _wait(seconds: float, probe: Probe, progress: Callable[[dict[str, Any]], None] | None, phase: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if progress:
+            progress(_live(probe, phase))
+
+
+def _wait_recovery(
+    probe: Probe, inject_at: float, settings: DrillSettings, progress: Callable[[dict[str, Any]], None] | None
+) -> float | None:
+    """The first acknowledged write that ends a gap after the injection (or None at the timeout)."""
+    deadline = inject_at + settings.recovery_timeout
+    failed_seen = False
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        live = _live(probe, "failover")
+        if progress:
+            progress(live)
+        cols = probe.columns()
+        after = [(s, e, st) for s, e, st in zip(cols["start"], cols["end"], cols["status"], strict=True) if s >= inject_at]
+        failed_seen = failed_seen or any(st != OK for _, _, st in after)
+        if failed_seen:
+            # recovered: acknowledged writes without a failure for a whole second since the last
+            # failure (a write slipping through while the writer dies is not a recovery)
+            last_fail = max(s for s, _, st in after if st != OK)
+            oks = sorted(e for s, e, st in after if st == OK and s > last_fail)
+            if oks and oks[-1] - oks[0] >= 1.0:
+                return float(oks[0])
+        elif time.monotonic() - inject_at > 5 and after and all(st == OK for _, _, st in after):
+            # a seamless switch: no write failed
+            return inject_at
+    return None
+
+
+def _live(probe: Probe, phase: str) -> dict[str, Any]:
+    recent = time.monotonic() - 1.0
+    ok = fail = 0
+    server = None
+    for log in probe.logs:
+        for i in range(len(log) - 1, -1, -1):
+            if log.end[i] < recent:
+                break
+            if log.status[i] == OK:
+                ok += 1
+                server = log.server[i]
+            else:
+                fail += 1
+    return {"phase": phase, "ok_per_s": ok, "errors_per_s": fail, "writer": server, "elapsed_s": round(time.monotonic() - probe.t0, 1)}
+
+
+def conclude(run: DrillRun, cols: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read back every acknowledged write, decide the verdict, attach the timeline."""
+    journal, probe, marks, inject_at = run.journal, run.probe, run.marks, run.inject_at
+    target, settings, run_id = run.target, run.settings, run.run_id
+    if probe is not None and cols is None:
+        probe.stop()
+        cols = probe.columns()
+    journal["end"] = now_iso()
+    if probe is None or cols is None:
+        journal.setdefault("status", "aborted")
+        journal["verdict"] = {"passed": False, "reasons": [journal.get("reason", "not run")], "max_downtime_s": settings.max_downtime}
+        return journal
+    present = None
+    if inject_at is not None:
+        act = Activity(journal, "read back every acknowledged write from the writer", "probe")
+        acked = {s for s, st in zip(cols["seq"], cols["status"], strict=True) if st == OK}
+        try:
+            present = target.readback(run_id, acked)
+            act.done(output={"checked": len(acked), "present": len(present & acked)})
+        except Exception as exc:  # report it: the verdict then fails for lack of proof
+            act.done("failed", f"{type(exc).__name__}: {exc}")
+    result = verdicts.decide(cols, probe.t0, inject_at, marks, present, settings.max_downtime, target.require_replica_ack, settings.rate)
+    if journal["status"] == "running":
+        journal["status"] = "completed"
+        journal["deviated"] = not result.passed
+    elif journal["status"] in ("aborted", "interrupted"):
+        result.passed = False
+        result.reasons.insert(0, journal.get("reason", journal["status"]))
+    journal["verdict"] = result.as_dict()
+    series = verdicts.timeline(cols, probe.t0)
+    series["t0"] = 0.0
+    journal["timeline"] = series
+    if result.gap_end_s is not None:
+        marks["recover"] = probe.t0 + result.gap_end_s  # the verdict's first acknowledged write on the new writer
+    journal["marks"] = {k: round(v - probe.t0, 3) for k, v in sorted(marks.items(), key=lambda kv: kv[1])}
+    journal["probe"] = {"attempts": len(cols["seq"]), "capacity_reached": probe.full}
+    return journal

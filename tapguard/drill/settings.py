@@ -1,0 +1,17 @@
+"""What a drill is asked to do: the fault, the load, the limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class DrillSettings:
+    fault: str = "kill"
+    rate: float = 100_000 / 60  # 100,000 transactions per minute
+    connections: int = 8
+    steady_seconds: float = 5.0
+    settle_seconds: float = 3.0
+    max_downtime: float = 30.0
+    recovery_timeout: float = 90.0
+    attempt_timeout: float = 2.0

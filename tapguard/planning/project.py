@@ -1,0 +1,105 @@
+"""The project on disk: its root, its environments and what each one declares."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tapguard.errors import TapguardError
+from tapguard.planning import hcl
+
+ROOT_ENV = "TAPGUARD_ROOT"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One root module under environments/ (or any root module directory)."""
+
+    name: str
+    path: Path
+    region: str | None
+    tfvars: Path | None
+    variables: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def existing_secrets(self) -> dict[str, str]:
+        """Purpose -> name of the EXISTING secrets the stack reads (never creates)."""
+        value = self.variables.get("existing_secrets") or {}
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def find_root(start: Path | None = None) -> Path:
+    override = os.environ.get(ROOT_ENV)
+    if override:
+        root = Path(override).resolve()
+        if not (root / "environments").is_dir():
+            raise TapguardError(f"{ROOT_ENV}={override} has no environments/ directory")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "environments").is_dir() and (candidate / "modules").is_dir():
+            return candidate
+    raise TapguardError(
+        f"no tapguard project found from {here} upwards (a directory with environments/ and modules/); cd into one or set {ROOT_ENV}"
+    )
+
+
+def state_dir(root: Path) -> Path:
+    path = root / ".tapguard"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def load_environment(path: Path, name: str | None = None) -> Environment:
+    path = path.resolve()
+    if not path.is_dir() or not any(path.glob("*.tf")):
+        raise TapguardError(f"{path} is not a Terraform root module (no *.tf files)")
+    tfvars = path / "terraform.tfvars"
+    variables = hcl.load_tfvars(tfvars) if tfvars.is_file() else {}
+    return Environment(
+        name=name or path.name,
+        path=path,
+        region=hcl.provider_region(path),
+        tfvars=tfvars if tfvars.is_file() else None,
+        variables=variables,
+    )
+
+
+def environments(root: Path) -> list[Environment]:
+    base = root / "environments"
+    return [load_environment(p) for p in sorted(base.iterdir()) if p.is_dir() and any(p.glob("*.tf"))]
+
+
+def select(root: Path, names: list[str]) -> list[Environment]:
+    """Environments by name (environments/<name>) or by path; all of them when names is empty."""
+    if not names:
+        found = environments(root)
+        if not found:
+            raise TapguardError(f"{root / 'environments'} holds no Terraform root module")
+        return found
+    chosen = []
+    for name in names:
+        by_name = root / "environments" / name
+        if by_name.is_dir():
+            chosen.append(load_environment(by_name))
+        elif Path(name).is_dir():
+            chosen.append(load_environment(Path(name)))
+        else:
+            known = ", ".join(e.name for e in environments(root)) or "none"
+            raise TapguardError(f"unknown environment {name!r} (known: {known}; or give a root module path)")
+    return chosen
+
+
+def git_sha(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=False)
+    except OSError:
+        return "nogit"
+    sha = out.stdout.strip()
+    if not sha:
+        return "nogit"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=False)
+    return f"{sha}-dirty" if dirty.stdout.strip() else sha
