@@ -67,65 +67,6 @@ def test_missing_local_module_is_named(tmp_path: Path) -> None:
         module_dirs(root)
 
 
-# ---------------------------------------------------------------- inventory: regressions show here
-INVENTORY = {
-    "us-west-2": {
-        "aws_rds_cluster": 1,
-        "aws_rds_cluster_instance": 3,
-        "aws_elasticache_replication_group": 1,
-        "aws_efs_file_system": 1,
-        "aws_efs_mount_target": 3,
-        "aws_kms_key": 6,
-        "aws_nat_gateway": 3,
-        "aws_subnet": 6,
-        "aws_secretsmanager_secret": 0,
-        "aws_secretsmanager_secret_rotation": 2,
-        "aws_api_gateway_stage": 1,
-        "aws_wafv2_web_acl": 1,
-        "aws_ecs_service": 1,
-        "aws_kinesis_stream": 0,
-        "aws_cloudtrail": 1,
-        "aws_flow_log": 1,
-    },
-    "eu-west-1": {
-        "aws_rds_cluster": 1,
-        "aws_rds_cluster_instance": 3,
-        "aws_elasticache_replication_group": 1,
-        "aws_efs_file_system": 1,
-        "aws_efs_mount_target": 3,
-        "aws_kms_key": 7,
-        "aws_nat_gateway": 3,
-        "aws_subnet": 6,
-        "aws_secretsmanager_secret": 1,
-        "aws_secretsmanager_secret_rotation": 1,
-        "aws_api_gateway_stage": 1,
-        "aws_wafv2_web_acl": 1,
-        "aws_ecs_service": 3,
-        "aws_kinesis_stream": 3,
-        "aws_cloudtrail": 1,
-        "aws_flow_log": 1,
-    },
-}
-
-
-@pytest.mark.parametrize("env", sorted(INVENTORY))
-def test_environment_inventory(env: str, env_plans: dict[str, Path]) -> None:
-    plan = model.load(env_plans[env])
-    counts = {t: len(plan.of_type(t)) for t in INVENTORY[env]}
-    assert counts == INVENTORY[env]
-    cluster = plan.of_type("aws_rds_cluster")[0]
-    assert (cluster.get("engine"), cluster.get("storage_encrypted"), cluster.get("deletion_protection")) == (
-        "aurora-postgresql",
-        True,
-        False,
-    )
-    assert sorted(i.get("availability_zone") for i in plan.of_type("aws_rds_cluster_instance")) == [f"{env}{z}" for z in "abc"]
-    redis = plan.of_type("aws_elasticache_replication_group")[0]
-    assert (redis.get("num_cache_clusters"), redis.get("multi_az_enabled"), redis.get("transit_encryption_enabled")) == (3, True, True)
-    assert plan.region == env
-    assert plan.summary()["destroy"] == 0
-
-
 def test_existing_secrets_are_read_not_created_in_us_west_2(env_plans: dict[str, Path]) -> None:
     plan = model.load(env_plans["us-west-2"])
     assert not plan.of_type("aws_secretsmanager_secret")

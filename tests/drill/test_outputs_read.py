@@ -1,0 +1,46 @@
+"""Every Terraform output the drills read exists in the environments' outputs.tf, so a renamed
+output fails here instead of in a drill against a real account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tapguard import hcl
+from tests.conftest import ROOT
+
+# The names tapguard/drill/cli.py reads from `terraform output -json` (outputs.get(...)). After the
+# layout commit they live in tapguard.drill.targets.build as OUTPUTS_READ and are imported from there.
+OUTPUTS_READ = ("region", "aurora_cluster_id", "aurora_fis_template_id", "redis_replication_group_id", "secret_arns")
+SECRET_ARN_KEYS = ("aurora_master", "redis_auth")  # (outputs.get("secret_arns") or {}).get(...)
+DRILLED = ("us-west-2", "eu-west-1")
+
+
+def declared_outputs(env: Path) -> dict[str, Any]:
+    """Output name -> its value expression, from every *.tf of a root module."""
+    found: dict[str, Any] = {}
+    for tf in sorted(env.glob("*.tf")):
+        for block in hcl.load(tf).get("output", []):
+            found.update({name: hcl.attribute(body.get("value")) for name, body in block.items()})
+    return found
+
+
+@pytest.mark.parametrize("env", DRILLED)
+def test_every_output_the_drills_read_is_declared(env: str) -> None:
+    declared = declared_outputs(ROOT / "environments" / env)
+    missing = [name for name in OUTPUTS_READ if name not in declared]
+    assert not missing, f"environments/{env}/outputs.tf: drills read {missing}, not declared"
+    secret_arns = declared["secret_arns"]
+    assert isinstance(secret_arns, dict), f"environments/{env}: secret_arns must be an object"
+    assert sorted(set(SECRET_ARN_KEYS) - set(secret_arns)) == [], f"environments/{env}: secret_arns lacks {SECRET_ARN_KEYS}"
+
+
+def test_a_missing_output_is_found(tmp_path: Path) -> None:
+    (tmp_path / "outputs.tf").write_text(
+        'output "region" {\n  value = "us-west-2"\n}\n\noutput "secret_arns" {\n  value = { aurora_master = "x" }\n}\n'
+    )
+    declared = declared_outputs(tmp_path)
+    assert declared == {"region": "us-west-2", "secret_arns": {"aurora_master": "x"}}
+    assert [n for n in OUTPUTS_READ if n not in declared] == ["aurora_cluster_id", "aurora_fis_template_id", "redis_replication_group_id"]
