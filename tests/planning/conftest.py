@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tapguard import localaws, project, toolchain
+from tapguard.planning import localaws, project, toolchain
 from tests.planning import examples
 
 WORKERS_ENV = "TAPGUARD_EXAMPLE_WORKERS"
@@ -19,7 +19,7 @@ def example_plans(root: Path, tools: toolchain.Toolchain, endpoint: localaws.Loc
     """Example label (modules/<m>/examples/<name>) -> redacted plan JSON."""
     started = time.monotonic()
     found = examples.examples(root)
-    workers = int(os.environ.get(WORKERS_ENV, "3"))
+    workers = int(os.environ.get(WORKERS_ENV, "2"))
     plans = examples.plan_examples(found, tools, endpoint.env(), project.state_dir(root), endpoint.secret_strings(), workers)
     print(f"\n{len(plans)} module examples planned in {time.monotonic() - started:.1f} s ({workers} at a time)")
     return plans

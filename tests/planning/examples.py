@@ -27,10 +27,10 @@ from pathlib import Path
 
 import tftest
 
-from tapguard import localaws, project, toolchain
 from tapguard.errors import TapguardError
-from tapguard.model import redact_plan_json, scrub
-from tapguard.plan import cache_key, hermetic_copy, plugin_cache_lock
+from tapguard.planning import localaws, project, toolchain
+from tapguard.planning.redaction import redact_plan_json, scrub
+from tapguard.planning.runner import cache_key, hermetic_copy, plugin_cache_lock
 
 logging.getLogger("tftest").setLevel(logging.WARNING)  # INFO would echo `show -json`, secrets in clear
 MODE = "local"

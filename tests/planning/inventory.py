@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tapguard.model import Plan
+from tapguard.planning.model import Plan
 
 UNKNOWN = "(known after apply)"
 _SECTIONS = ("counts", "values", "outputs")

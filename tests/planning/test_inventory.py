@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tapguard import model
+from tapguard.planning import model
 from tests.conftest import ROOT
 from tests.planning import inventory
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tapguard import localaws, model
+from tapguard.planning import localaws, model
+from tapguard.planning.redaction import REDACTED
 from tests.conftest import ROOT
 from tests.planning import examples
 
@@ -44,12 +45,13 @@ def test_example_plans_keep_no_secret(example_plans: dict[str, Path], endpoint: 
     assert seeded, "the endpoint seeds the EXISTING secrets the aurora and secrets examples read"
     for label, path in example_plans.items():
         text = path.read_text()
+        assert json.loads(text)["format_version"].startswith("1."), f"{label}: not a plan JSON"
         assert not [s for s in seeded if s in text], f"{label}: a seeded secret value is in the kept plan"
     # The redis example has Secrets Manager generate its AUTH token at plan time: kept only redacted.
     redis = model.load(example_plans["modules/redis/examples/basic"])
     generated = redis.by_address["module.redis.data.aws_secretsmanager_random_password.auth[0]"]
-    assert generated.get("random_password") == model.REDACTED
-    assert json.loads(path.read_text())["format_version"].startswith("1.")
+    assert generated.get("random_password") == REDACTED
+    assert redis.by_address["module.redis.aws_elasticache_replication_group.this"].get("auth_token") == REDACTED
 
 
 @pytest.mark.terraform
