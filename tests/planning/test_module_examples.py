@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tapguard.planning import localaws, model
+from tapguard.planning import localaws, model, project, toolchain
 from tapguard.planning.redaction import REDACTED
+from tapguard.planning.runner import cache_key
 from tests.conftest import ROOT
 from tests.planning import examples
 
@@ -64,3 +66,19 @@ def test_planning_leaves_no_binary_plan_and_nothing_in_the_repo(example_plans: d
         leftovers = [p.name for p in example.path.iterdir() if p.name in written]
         assert not leftovers, f"{example.label}: terraform wrote {leftovers} into the repo"
     assert not list((ROOT / "tests").rglob(".tftest-cache")), "tftest's pickle cache (unredacted plans) must not be used"
+
+
+def test_an_example_is_cached_apart_from_the_stacks_that_use_its_module(tmp_path: Path, tools: toolchain.Toolchain) -> None:
+    shutil.copytree(ROOT / "modules", tmp_path / "modules", ignore=shutil.ignore_patterns(".terraform"))
+    shutil.copytree(ROOT / "environments/us-west-2", tmp_path / "environments/us-west-2")
+    stack = project.load_environment(tmp_path / "environments/us-west-2")
+    example = project.load_environment(tmp_path / "modules/kinesis/examples/basic")
+    before = (cache_key(stack, tools, "local", {}), cache_key(example, tools, "local", {}))
+    main = tmp_path / "modules/kinesis/examples/basic/main.tf"
+    main.write_text(main.read_text().replace('name_suffix = "dev"', 'name_suffix = "qa"'))
+    after = (cache_key(stack, tools, "local", {}), cache_key(example, tools, "local", {}))
+    assert after[0] == before[0], "editing an example must not re-plan the stacks"
+    assert after[1] != before[1], "editing an example re-plans the example"
+    module = tmp_path / "modules/kinesis/main.tf"
+    module.write_text(module.read_text() + "\n# changed\n")
+    assert cache_key(example, tools, "local", {}) != after[1], "editing the module re-plans its example"
