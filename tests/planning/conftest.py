@@ -15,11 +15,18 @@ WORKERS_ENV = "TAPGUARD_EXAMPLE_WORKERS"
 
 
 @pytest.fixture(scope="session")
-def example_plans(root: Path, tools: toolchain.Toolchain, endpoint: localaws.LocalAWS) -> dict[str, Path]:
+def example_scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the hermetic copies (and their binary plans) live while an example is planned."""
+    return tmp_path_factory.mktemp("example-plans")
+
+
+@pytest.fixture(scope="session")
+def example_plans(root: Path, tools: toolchain.Toolchain, endpoint: localaws.LocalAWS, example_scratch: Path) -> dict[str, Path]:
     """Example label (modules/<m>/examples/<name>) -> redacted plan JSON."""
     started = time.monotonic()
     found = examples.examples(root)
     workers = int(os.environ.get(WORKERS_ENV, "2"))
-    plans = examples.plan_examples(found, tools, endpoint.env(), project.state_dir(root), endpoint.secret_strings(), workers)
+    state = project.state_dir(root)
+    plans = examples.plan_examples(found, tools, endpoint.env(), state, endpoint.secret_strings(), workers, example_scratch)
     print(f"\n{len(plans)} module examples planned in {time.monotonic() - started:.1f} s ({workers} at a time)")
     return plans

@@ -60,14 +60,19 @@ def examples(root: Path) -> list[Example]:
 
 
 def plan_example(
-    example: Example, tools: toolchain.Toolchain, aws_env: dict[str, str], state_dir: Path, secrets: Iterable[str] = ()
+    example: Example,
+    tools: toolchain.Toolchain,
+    aws_env: dict[str, str],
+    state_dir: Path,
+    secrets: Iterable[str] = (),
+    scratch: Path | None = None,
 ) -> Path:
     """The redacted plan JSON of one example: from the cache when the HCL is unchanged, else planned now."""
     env = project.load_environment(example.path, name=example.cache_name)
     out = state_dir / "plans" / env.name / f"{cache_key(env, tools, MODE, {})}.json"
     if out.is_file():
         return out
-    with tempfile.TemporaryDirectory(prefix=f"tapguard-{env.name}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"tapguard-{env.name}-", dir=scratch) as tmp:
         workdir = hermetic_copy(env, Path(tmp) / "src")
         test = tftest.TerraformTest(str(workdir), binary=str(tools.binary.path), cache_dir=tmp)
         test.env = {k: v for k, v in os.environ.items() if k not in localaws.CREDENTIAL_ENV and k != "TF_LOG"}
@@ -91,11 +96,17 @@ def plan_example(
 
 
 def plan_examples(
-    found: list[Example], tools: toolchain.Toolchain, aws_env: dict[str, str], state_dir: Path, secrets: list[str], workers: int
+    found: list[Example],
+    tools: toolchain.Toolchain,
+    aws_env: dict[str, str],
+    state_dir: Path,
+    secrets: list[str],
+    workers: int,
+    scratch: Path | None = None,
 ) -> dict[str, Path]:
     """Plan every example, a few at a time (terraform spends most of a plan waiting on the provider)."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {e.label: pool.submit(plan_example, e, tools, aws_env, state_dir, secrets) for e in found}
+        futures = {e.label: pool.submit(plan_example, e, tools, aws_env, state_dir, secrets, scratch) for e in found}
         return {label: future.result() for label, future in futures.items()}
 
 

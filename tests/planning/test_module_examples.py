@@ -57,10 +57,8 @@ def test_example_plans_keep_no_secret(example_plans: dict[str, Path], endpoint: 
 
 
 @pytest.mark.terraform
-def test_planning_leaves_no_binary_plan_and_nothing_in_the_repo(example_plans: dict[str, Path], tmp_path: Path) -> None:
-    import tempfile
-
-    assert not list(Path(tempfile.gettempdir()).glob("tapguard-example-*")), "the hermetic copies are removed"
+def test_planning_leaves_no_binary_plan_and_nothing_in_the_repo(example_plans: dict[str, Path], example_scratch: Path) -> None:
+    assert not list(example_scratch.iterdir()), "the hermetic copies, binary plans included, are removed"
     for example in examples.examples(ROOT):
         written = (".terraform", ".terraform.lock.hcl", "terraform.tfstate", "plan.bin")
         leftovers = [p.name for p in example.path.iterdir() if p.name in written]
