@@ -1,4 +1,10 @@
-"""PostgreSQL 15 HA on loopback with pg_auto_failover: a monitor and two nodes, synchronous replication.
+"""PostgreSQL 15 HA on loopback with pg_auto_failover: a monitor and three data nodes, synchronous replication.
+
+The stacks run an Aurora writer and two replicas in distinct AZs, so the lab runs a writer and
+two standbys with `number_sync_standbys = 1` (`synchronous_standby_names = ANY 1 (...)`): every
+commit waits for one standby, and after one failover the surviving standby still satisfies it,
+so the new writer is as safe and as fast as the old one (with a single standby it would run
+alone and asynchronous until the dead node is back).
 
 Monitor timers are tuned so that a crashed primary fails over in well under 30 s
 (defaults take ~50 s: unhealthy after 20 s plus a 30 s demote timeout).
@@ -6,6 +12,7 @@ Monitor timers are tuned so that a crashed primary fails over in well under 30 s
 
 from __future__ import annotations
 
+import functools
 import os
 import pwd
 import subprocess
@@ -19,6 +26,7 @@ import psycopg
 
 from tapguard.errors import TapguardError
 from tapguard.lab import processes
+from tapguard.lab.concurrency import concurrently as _concurrently
 from tapguard.lab.packages import PG_BIN
 
 MONITOR_GUCS = {
@@ -30,6 +38,7 @@ MONITOR_GUCS = {
     "pgautofailover.primary_demote_timeout": 5000,
 }
 WRITER_STATES = ("primary", "wait_primary", "single")
+NUMBER_SYNC_STANDBYS = 1
 
 
 @dataclass
@@ -76,6 +85,7 @@ class PostgresLab:
             **self._as_user(),
             capture_output=True,
             text=True,
+            errors="replace",  # pg_autoctl's messages are not always valid UTF-8
             timeout=timeout,
             check=False,
         )
@@ -121,32 +131,42 @@ class PostgresLab:
             for name, value in MONITOR_GUCS.items():
                 conn.execute(f"ALTER SYSTEM SET {name} = {int(value)}")
             conn.execute("SELECT pg_reload_conf()")
-        monitor_uri = f"postgres://autoctl_node@127.0.0.1:{self.monitor_port}/pg_auto_failover?sslmode=disable"
-        for i, port in enumerate(self.node_ports):
-            self._run(
-                "create",
-                "postgres",
-                "--pgdata",
-                str(self.node_dir(i)),
-                "--pgport",
-                str(port),
-                "--hostname",
-                "127.0.0.1",
-                "--listen",
-                "127.0.0.1",
-                "--monitor",
-                monitor_uri,
-                "--auth",
-                "trust",
-                "--no-ssl",
-                "--dbname",
-                self.database,
-                "--name",
-                f"node{i + 1}",
-                "--pg-hba-lan",
-            )
-            self._spawn(self.node_dir(i), self.directory / f"node{i + 1}.log")
-            self.wait_healthy(90, expected=i + 1)
+        self._create_node(0)
+        self.wait_healthy(90, expected=1)
+        # the standbys clone the primary at the same time: `lab up` pays for one base backup, not two
+        _concurrently(*(functools.partial(self._create_node, i) for i in range(1, len(self.node_ports))))
+        self.wait_healthy(120)
+        self._run("set", "formation", "number-sync-standbys", str(NUMBER_SYNC_STANDBYS), "--monitor", self.monitor_uri)
+        self.wait_synchronous(30)
+
+    @property
+    def monitor_uri(self) -> str:
+        return f"postgres://autoctl_node@127.0.0.1:{self.monitor_port}/pg_auto_failover?sslmode=disable"
+
+    def _create_node(self, i: int) -> None:
+        self._run(
+            "create",
+            "postgres",
+            "--pgdata",
+            str(self.node_dir(i)),
+            "--pgport",
+            str(self.node_ports[i]),
+            "--hostname",
+            "127.0.0.1",
+            "--listen",
+            "127.0.0.1",
+            "--monitor",
+            self.monitor_uri,
+            "--auth",
+            "trust",
+            "--no-ssl",
+            "--dbname",
+            self.database,
+            "--name",
+            f"node{i + 1}",
+            "--pg-hba-lan",
+        )
+        self._spawn(self.node_dir(i), self.directory / f"node{i + 1}.log")
 
     def start_node(self, i: int) -> None:
         """Restart a node's keeper after a fault; it rejoins as a secondary."""
@@ -173,11 +193,13 @@ class PostgresLab:
         return None
 
     def healthy(self, states: list[dict[str, Any]] | None = None) -> bool:
+        """A primary and every other node a secondary, each in its assigned state."""
         states = states if states is not None else self.states()
         reported = sorted(s["reported"] for s in states if s["reported"] == s["goal"])
-        return reported == ["primary", "secondary"]
+        return reported == ["primary"] + ["secondary"] * (len(self.node_ports) - 1)
 
-    def wait_healthy(self, timeout: float, expected: int = 2) -> None:
+    def wait_healthy(self, timeout: float, expected: int | None = None) -> None:
+        expected = expected if expected is not None else len(self.node_ports)
         deadline = time.monotonic() + timeout
         last: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
@@ -185,7 +207,7 @@ class PostgresLab:
                 last = self.states()
                 if expected == 1 and any(s["reported"] == "single" for s in last):
                     return
-                if expected == 2 and self.healthy(last):
+                if expected > 1 and len(last) == expected and self.healthy(last):
                     return
             except psycopg.Error:
                 pass
@@ -193,14 +215,40 @@ class PostgresLab:
         shown = ", ".join(f"{s['name']} {s['reported']}/{s['goal']}" for s in last) or "monitor unreachable"
         raise TapguardError(f"PostgreSQL lab not healthy after {timeout:.0f} s ({shown}); logs in {self.directory}")
 
-    def synchronous(self) -> bool:
+    def synchronous_standby_names(self) -> str:
         writer = self.writer_index()
         if writer is None:
-            return False
+            return ""
         dsn = f"host=127.0.0.1 port={self.node_ports[writer]} dbname={self.database} user={self.user} connect_timeout=2"
         with psycopg.connect(dsn, autocommit=True) as conn:
             row = conn.execute("SHOW synchronous_standby_names").fetchone()
-        return bool(row and row[0])
+        return str(row[0]) if row and row[0] else ""
+
+    def synchronous(self) -> bool:
+        return bool(self.synchronous_standby_names())
+
+    def sync_quorum(self) -> tuple[int, int]:
+        """(commits wait for N standbys, out of M named): `ANY 1 (a, b)` is (1, 2), `*` is (1, any)."""
+        names = self.synchronous_standby_names()
+        if not names:
+            return 0, 0
+        if names.strip() == "*":
+            return 1, len(self.node_ports) - 1
+        head, _, rest = names.partition("(")
+        number = [w for w in head.split() if w.isdigit()]
+        return int(number[0]) if number else 1, len([n for n in rest.rstrip(")").split(",") if n.strip()])
+
+    def wait_synchronous(self, timeout: float) -> None:
+        """Until every standby is named in the writer's quorum (the monitor applies it a moment after healthy)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.sync_quorum()[1] >= len(self.node_ports) - 1:
+                    return
+            except psycopg.Error:
+                pass
+            time.sleep(0.25)
+        raise TapguardError(f"PostgreSQL: the writer does not wait for both standbys after {timeout:.0f} s; logs in {self.directory}")
 
     @staticmethod
     def _wait_sql(dsn: str, timeout: float) -> None:
@@ -233,5 +281,4 @@ class PostgresLab:
         return writer, processes.freeze(pids, seconds)
 
     def switchover(self) -> None:
-        monitor_uri = f"postgres://autoctl_node@127.0.0.1:{self.monitor_port}/pg_auto_failover?sslmode=disable"
-        self._run("perform", "switchover", "--monitor", monitor_uri, "--formation", "default", timeout=90)
+        self._run("perform", "switchover", "--monitor", self.monitor_uri, "--formation", "default", timeout=90)

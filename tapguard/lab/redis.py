@@ -1,4 +1,8 @@
-"""Redis 7 primary + replica with 3 Sentinels on loopback, AUTH on, tuned to fail over in ~2 s."""
+"""Redis 7 primary + 2 replicas with 3 Sentinels on loopback, AUTH on, tuned to fail over in ~2 s.
+
+Two replicas as in the stacks (num_cache_clusters = 3): after one failover the new primary
+still has a replica, so `WAIT 1` keeps being answered within its timeout.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ FAILOVER_TIMEOUT_MS = 5000
 @dataclass
 class RedisLab:
     directory: Path
-    ports: list[int]  # primary, replica
+    ports: list[int]  # primary, then replicas
     sentinel_ports: list[int]
     password: str  # AUTH token: written to 0600 config files, never printed
 
@@ -111,7 +115,7 @@ class RedisLab:
         return None
 
     def healthy(self) -> bool:
-        """A master every sentinel agrees on, with its replica online and all 3 sentinels known."""
+        """A master with every replica online, and a sentinel that knows all replicas and the other sentinels."""
         try:
             master = self.master_port()
             if master is None:
@@ -123,7 +127,10 @@ class RedisLab:
             state = sentinel.sentinel_master(MASTER)
             if not isinstance(state, dict):
                 return False
-            return int(state.get("num-other-sentinels", 0)) >= len(self.sentinel_ports) - 1 and int(state.get("num-slaves", 0)) >= 1
+            return (
+                int(state.get("num-other-sentinels", 0)) >= len(self.sentinel_ports) - 1
+                and int(state.get("num-slaves", 0)) >= len(self.ports) - 1
+            )
         except redis.RedisError:
             return False
 
@@ -133,7 +140,7 @@ class RedisLab:
             if self.healthy():
                 return
             time.sleep(0.2)
-        raise TapguardError(f"Redis lab not healthy after {timeout:.0f} s (sentinels or replica missing); logs in {self.directory}")
+        raise TapguardError(f"Redis lab not healthy after {timeout:.0f} s (sentinels or replicas missing); logs in {self.directory}")
 
     def _wait_ping(self, port: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.lab import LabRedis
 from tapguard.errors import TapguardError
 from tapguard.lab import processes
-from tapguard.lab.lab import Lab, LabState
+from tapguard.lab.lab import Lab, LabState, lab_parent
 from tapguard.lab.redis import RedisLab
 
 pytestmark = pytest.mark.lab
@@ -47,7 +47,10 @@ def test_up_status_down(lab: Lab, tmp_path: Path) -> None:
     assert oct((tmp_path / "lab.json").stat().st_mode)[-3:] == "600"
     status = lab.status()
     assert status["postgres"]["synchronous"] is True and status["redis"]["healthy"] is True
-    assert sorted(n["reported"] for n in status["postgres"]["nodes"]) == ["primary", "secondary"]
+    # the stacks' topology: a writer and two standbys, a Redis primary and two replicas
+    assert sorted(n["reported"] for n in status["postgres"]["nodes"]) == ["primary", "secondary", "secondary"]
+    assert status["postgres"]["synchronous_standby_names"].startswith("ANY 1 (")
+    assert len(state.redis_ports) == 3 and len(state.sentinel_ports) == 3
     assert lab.up() == state  # idempotent
     listening = _listeners()
     for port in _ports(state):
@@ -63,11 +66,11 @@ def test_up_that_fails_halfway_leaves_nothing(lab: Lab, monkeypatch: pytest.Monk
         raise TapguardError("redis refused to start (simulated)")
 
     monkeypatch.setattr(RedisLab, "create", broken)
-    before = set(Path("/tmp").glob("tapguard-lab-*"))
+    before = set(lab_parent().glob("tapguard-lab-*"))
     with pytest.raises(TapguardError, match="simulated"):
         lab.up()
     assert lab.load() is None
-    created = set(Path("/tmp").glob("tapguard-lab-*")) - before
+    created = set(lab_parent().glob("tapguard-lab-*")) - before
     assert not created, f"left behind: {created}"
 
 
