@@ -1,7 +1,16 @@
-"""From a probe's attempts to a verdict: downtime, latency by phase, errors, lost acknowledged writes."""
+"""From a probe's attempts to a verdict: downtime, the time until steady state is back, latency by phase,
+errors, lost acknowledged writes.
+
+A drill passes only when the service is back to steady state with nothing lost: downtime within
+the limit, zero acknowledged writes lost, and a whole settle window after recovery (and after
+the fault has ended, e.g. a frozen writer thawed) at >= 95 % of the target rate, p99 < 1 s and
+no failed write. A service that answers again but limps on (a new writer without a replica,
+every `WAIT 1` timing out) fails, and the verdict says why.
+"""
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -32,6 +41,13 @@ class DrillVerdict:
     time_to_detect_s: float | None
     time_to_promote_s: float | None
     reasons: list[str] = field(default_factory=list)
+    # steady state after recovery: when it was back (seconds after the injection) and the window that proved it
+    time_to_steady_s: float | None = None
+    steady_after: dict[str, Any] = field(default_factory=dict)
+    fault_end_s: float | None = None  # when the fault ended (a frozen writer thawed), seconds after probe start
+    # writes the old writer acknowledged after the new one was promoted, and how many of them are gone
+    old_writer_acks_after_promotion: int = 0
+    old_writer_acks_after_promotion_lost: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -56,7 +72,10 @@ def decide(
     max_downtime_s: float,
     require_replica_ack: bool,
     rate: float,
+    settle_s: float | None = None,
+    fault_end: float | None = None,
 ) -> DrillVerdict:
+    """settle_s None: the after-steady-state is not judged (unit tests of downtime and loss alone)."""
     start, end, seq, status = cols["start"], cols["end"], cols["seq"], cols["status"]
     replicated, error, server = cols["replicated"], cols["error"], cols["server"]
     n = len(seq)
@@ -116,6 +135,20 @@ def decide(
         reasons.append(f"{len(lost)} acknowledged writes lost")
     detect = marks.get("detect")
     promote = marks.get("promote")
+    # ------------------------------------------------ the old writer after promotion (a thawed writer)
+    late = set()
+    if promote is not None and old_writer is not None and new_writer != old_writer:
+        late = {seq[i] for i in ack_idx if server[i] == old_writer and end[i] > promote}
+    late_lost = len(late - present) if present is not None else 0
+    # ------------------------------------------------ steady state after recovery
+    steady_at = None
+    after_state: dict[str, Any] = {}
+    if settle_s is not None and inject is not None and gap_end is not None:
+        after_state = steady_again(cols, max(gap_end, fault_end or gap_end), rate, settle_s)
+        if after_state["met"]:
+            steady_at = after_state["since"]
+        else:
+            reasons.append(limping(after_state, rate, settle_s))
     return DrillVerdict(
         passed=not reasons,
         downtime_s=None if downtime is None else round(downtime, 3),
@@ -137,6 +170,12 @@ def decide(
         time_to_detect_s=None if detect is None or inject is None else round(detect - inject, 3),
         time_to_promote_s=None if promote is None or inject is None else round(promote - inject, 3),
         reasons=reasons,
+        time_to_steady_s=None if steady_at is None or inject is None else round(steady_at - inject, 3),
+        steady_after={k: v for k, v in after_state.items() if k != "since"}
+        | ({"since_s": round(after_state["since"] - t0, 3)} if after_state.get("since") is not None else {}),
+        fault_end_s=None if fault_end is None else round(fault_end - t0, 3),
+        old_writer_acks_after_promotion=len(late),
+        old_writer_acks_after_promotion_lost=late_lost,
     )
 
 
@@ -201,3 +240,48 @@ def timeline(cols: dict[str, list[Any]], t0: float, bucket_ms: int = 100) -> dic
         else:
             fail[b] += 1
     return {"bucket_ms": bucket_ms, "t0": t0, "ok": ok, "fail": fail, "p99_ms": [_round(percentile(v, 0.99)) for v in lat]}
+
+
+def steady_again(cols: dict[str, list[Any]], since: float, rate: float, settle_s: float, step: float = 0.25) -> dict[str, Any]:
+    """The first window of settle_s seconds from `since` on in which steady state holds.
+
+    When none does, the window that came closest (most acknowledged writes per second, then
+    fewest failures) is returned with met False: it says how the service limps.
+    """
+    starts = cols["start"]
+    last = starts[-1] if starts else since
+    best: dict[str, Any] | None = None
+    t = since
+    while t + settle_s <= last + 1e-9:
+        window = _window_state(cols, t, t + settle_s, rate)
+        if window["met"]:
+            return window | {"since": t}
+        if best is None or (window["achieved_rate"], -window["failures"]) > (best["achieved_rate"], -best["failures"]):
+            best = window | {"since": None, "closest_since": t}
+        t += step
+    if best is None:  # the probe stopped before a whole window: nothing proves steady state
+        shorter = _window_state(cols, since, max(last, since + 1e-3), rate)
+        return shorter | {"since": None, "closest_since": since, "incomplete": True}
+    return best
+
+
+def _window_state(cols: dict[str, list[Any]], since: float, until: float, rate: float) -> dict[str, Any]:
+    a = bisect.bisect_left(cols["start"], since)
+    b = bisect.bisect_left(cols["start"], until)
+    sliced = {k: cols[k][a:b] for k in ("start", "end", "status")}
+    return steady_state(sliced, since, until, rate)
+
+
+def limping(state: dict[str, Any], rate: float, settle_s: float) -> str:
+    """Why the service is not back to steady state, in one sentence for the console and the reports."""
+    why = []
+    if state["achieved_rate"] < rate * 0.95:
+        why.append(f"{state['achieved_rate']:.0f}/s of {rate:.0f}/s")
+    if state["p99_ms"] is None or state["p99_ms"] >= 1000:
+        why.append(f"p99 {state['p99_ms']} ms")
+    if state["failures"]:
+        why.append(f"{state['failures']} failed writes")
+    detail = ", ".join(why) or "not measured"
+    if state.get("incomplete"):
+        return f"steady state not shown after recovery: the probe stopped before a {settle_s:.0f} s settle window ({detail})"
+    return f"service limps on after recovery: no {settle_s:.0f} s window at steady state (best: {detail})"

@@ -70,3 +70,34 @@ def test_steady_state() -> None:
     cols = columns(writes(0, 5, 1, step=0.001))
     assert verdict.steady_state(cols, 1.0, 5.0, 1000.0)["met"]
     assert not verdict.steady_state(cols, 1.0, 5.0, 5000.0)["met"]
+
+
+def test_a_service_that_answers_but_limps_on_fails_and_says_why() -> None:
+    # the new writer answers, but at 30 writes/s of 100 (every WAIT timing out): downtime is fine, the drill is not
+    rows = writes(0, 5, 1) + writes(5, 7, 1, ok=0, seq0=1000, step=0.05) + writes(7, 20, 2, seq0=2000, step=1 / 30)
+    cols = columns(sorted(rows))
+    result = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0)
+    assert result.downtime_s is not None and result.downtime_s < 3
+    assert not result.passed and result.time_to_steady_s is None
+    assert any(r.startswith("service limps on after recovery") and "30/s of 100/s" in r for r in result.reasons), result.reasons
+    assert result.steady_after["met"] is False
+
+
+def test_time_to_steady_state_counts_from_the_end_of_the_fault() -> None:
+    # recovered at 7 s, but the frozen writer thaws at 12 s: steady state is judged from the thaw on
+    rows = writes(0, 5, 1) + writes(5, 7, 1, ok=0, seq0=1000, step=0.05) + writes(7, 20, 2, seq0=2000)
+    cols = columns(sorted(rows))
+    result = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0, fault_end=12.0)
+    assert result.passed, result.reasons
+    assert result.time_to_steady_s == 7.0 and result.steady_after["since_s"] == 12.0 and result.fault_end_s == 12.0
+
+
+def test_writes_the_old_writer_acknowledges_after_promotion_must_survive() -> None:
+    # the thawed old writer (1) acknowledges two writes after the new writer (2) was promoted at 8 s
+    rows = writes(0, 5, 1) + writes(5, 8, 1, ok=0, seq0=1000, step=0.05) + writes(8, 20, 2, seq0=2000)
+    rows += [(9.0, 9.001, 9000, 1, -1, 1), (9.1, 9.101, 9001, 1, -1, 1)]
+    cols = columns(sorted(rows))
+    present = set(cols["seq"]) - {9001}
+    result = verdict.decide(cols, 0.0, 5.0, {"promote": 8.0}, present, 30.0, False, 100.0, settle_s=3.0)
+    assert result.old_writer_acks_after_promotion == 2 and result.old_writer_acks_after_promotion_lost == 1
+    assert not result.passed and result.lost == 1 and result.lost_ids == [9001]
