@@ -44,6 +44,7 @@ class LabState:
     redis_ports: list[int]
     sentinel_ports: list[int]
     redis_password: str
+    redis_admin_password: str = ""  # replication and Sentinel; the AUTH token above is what rotation changes
 
 
 class Lab:
@@ -69,7 +70,7 @@ class Lab:
         return PostgresLab(Path(state.directory), state.user, state.pg_monitor_port, state.pg_node_ports)
 
     def redis(self, state: LabState) -> RedisLab:
-        return RedisLab(Path(state.directory), state.redis_ports, state.sentinel_ports, state.redis_password)
+        return RedisLab(Path(state.directory), state.redis_ports, state.sentinel_ports, state.redis_password, state.redis_admin_password)
 
     def require(self) -> LabState:
         state = self.load()
@@ -95,7 +96,14 @@ class Lab:
         pg_end = 1 + PG_NODES
         redis_end = pg_end + REDIS_SERVERS
         state = LabState(
-            str(directory), user, ports[0], ports[1:pg_end], ports[pg_end:redis_end], ports[redis_end:], secrets.token_urlsafe(32)
+            str(directory),
+            user,
+            ports[0],
+            ports[1:pg_end],
+            ports[pg_end:redis_end],
+            ports[redis_end:],
+            secrets.token_urlsafe(32),
+            secrets.token_urlsafe(32),
         )
         self._save(state)
         try:
@@ -108,7 +116,8 @@ class Lab:
     @staticmethod
     def _shaped(state: LabState) -> bool:
         """A lab started by an older tapguard (one standby, one replica) is replaced, not reused."""
-        return (len(state.pg_node_ports), len(state.redis_ports), len(state.sentinel_ports)) == (PG_NODES, REDIS_SERVERS, SENTINELS)
+        shape = (len(state.pg_node_ports), len(state.redis_ports), len(state.sentinel_ports))
+        return shape == (PG_NODES, REDIS_SERVERS, SENTINELS) and bool(state.redis_admin_password)
 
     def _healthy(self, state: LabState) -> bool:
         try:

@@ -280,5 +280,20 @@ class PostgresLab:
         pids = self.node_pids(writer)
         return writer, processes.freeze(pids, seconds)
 
+    def pause_standbys(self, seconds: float) -> tuple[list[int], threading.Timer]:
+        """SIGSTOP every standby (keeper, postmaster, walreceiver) for `seconds`: replication stops confirming.
+
+        With synchronous commit the writer's commits then wait: nothing is acknowledged that a
+        standby has not confirmed. The replica-lag fault kills the writer while they are paused.
+        """
+        writer = self.writer_index()
+        if writer is None:
+            raise TapguardError("no PostgreSQL writer: nothing to lag behind")
+        standbys = [i for i in range(len(self.node_ports)) if i != writer]
+        pids: set[int] = set()
+        for i in standbys:
+            pids |= self.node_pids(i)
+        return standbys, processes.freeze(pids, seconds)
+
     def switchover(self) -> None:
         self._run("perform", "switchover", "--monitor", self.monitor_uri, "--formation", "default", timeout=90)

@@ -20,6 +20,7 @@ from tapguard.lab import processes
 from tapguard.lab.ports import free_ports
 
 MASTER = "tapguard"
+ADMIN_USER = "tapguard-admin"
 DOWN_AFTER_MS = 1000
 FAILOVER_TIMEOUT_MS = 5000
 
@@ -30,6 +31,9 @@ class RedisLab:
     ports: list[int]  # primary, then replicas
     sentinel_ports: list[int]
     password: str  # AUTH token: written to 0600 config files, never printed
+    # replication and Sentinel authenticate as an admin user, as ElastiCache's own plumbing does not use the
+    # customer's AUTH token: rotating the token (the default user's passwords) never cuts replication
+    admin_password: str = ""
 
     def _conf(self, name: str, body: str) -> Path:
         path = self.directory / name
@@ -49,7 +53,7 @@ class RedisLab:
             'save ""',
             "appendonly no",
             f"requirepass {self.password}",
-            f"masterauth {self.password}",
+            *self._admin_lines(),
             "repl-diskless-sync yes",
             "repl-diskless-sync-delay 0",
             f"logfile {self.directory / f'redis-{port}.log'}",
@@ -57,6 +61,25 @@ class RedisLab:
         if i > 0:
             lines.append(f"replicaof 127.0.0.1 {self.ports[0]}")
         return self._conf(f"redis-{port}.conf", "\n".join(lines) + "\n")
+
+    def _admin_lines(self) -> list[str]:
+        if not self.admin_password:
+            return [f"masterauth {self.password}"]
+        return [
+            f"user {ADMIN_USER} on >{self.admin_password} ~* &* +@all",
+            f"masteruser {ADMIN_USER}",
+            f"masterauth {self.admin_password}",
+        ]
+
+    def admin(self, port: int, timeout: float = 1.0) -> redis.Redis:
+        return redis.Redis(
+            host="127.0.0.1",
+            port=port,
+            username=ADMIN_USER,
+            password=self.admin_password,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
 
     def _sentinel_conf(self, port: int) -> Path:
         lines = [
@@ -66,7 +89,11 @@ class RedisLab:
             f"dir {self.directory}",
             f"logfile {self.directory / f'sentinel-{port}.log'}",
             f"sentinel monitor {MASTER} 127.0.0.1 {self.ports[0]} 2",
-            f"sentinel auth-pass {MASTER} {self.password}",
+            *(
+                [f"sentinel auth-user {MASTER} {ADMIN_USER}", f"sentinel auth-pass {MASTER} {self.admin_password}"]
+                if self.admin_password
+                else [f"sentinel auth-pass {MASTER} {self.password}"]
+            ),
             f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}",
             f"sentinel failover-timeout {MASTER} {FAILOVER_TIMEOUT_MS}",
             f"sentinel parallel-syncs {MASTER} 1",

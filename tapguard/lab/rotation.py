@@ -36,9 +36,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tapguard.errors import TapguardError
+from tapguard.lab.redis import ADMIN_USER
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-ADMIN_USER = "tapguard-admin"
 _IMPORT_LOCK = threading.Lock()
 
 

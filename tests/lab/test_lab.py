@@ -55,7 +55,7 @@ def test_up_status_down(lab: Lab, tmp_path: Path) -> None:
     listening = _listeners()
     for port in _ports(state):
         assert listening.get(port) == {"127.0.0.1"}, f"port {port} listens on {listening.get(port)}"
-    assert state.redis_password not in str(status)
+    assert state.redis_password not in str(status) and state.redis_admin_password not in str(status)
     lab.down()
     _assert_gone(state)
     assert lab.status() == {"up": False}
