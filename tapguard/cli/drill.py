@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import statistics
+import math
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from tapguard.cli.common import console
+from tapguard.drill import repeats
 from tapguard.drill.runner import drill_lock, run_drill
 from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.base import FailoverTarget
@@ -30,13 +32,17 @@ def add_drill_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("lab", "aws"), default="lab", help="the local lab (default) or AWS")
     p.add_argument("--env", help="environment whose terraform outputs name the targets (AWS)")
     p.add_argument("--component", choices=("aurora", "redis", "all"), default="all")
-    p.add_argument("--fault", default=None, help="lab: kill (default), hang, switchover; aws: failover")
+    p.add_argument("--fault", default=None, help="lab: kill (default), hang, switchover, replica-lag; aws: failover")
     p.add_argument("--rate", type=float, default=100_000, help="writes per minute (default 100,000)")
     p.add_argument("--connections", type=int, default=8, help="probe connections (default 8)")
     p.add_argument("--max-downtime", type=float, default=30.0, help="seconds of write downtime allowed (default 30)")
     p.add_argument("--hang-seconds", type=float, default=10.0, help="how long the hang fault freezes the writer")
     p.add_argument("--steady-seconds", type=float, default=5.0, help="steady-state window before the fault")
-    p.add_argument("--repeat", type=int, default=1, help="lab only: run each drill N times (medians)")
+    p.add_argument("--settle-seconds", type=float, default=3.0, help="window that must be at steady state after recovery (default 3)")
+    p.add_argument(
+        "--steady-timeout", type=float, default=30.0, help="seconds after recovery to get back to steady state before failing (default 30)"
+    )
+    p.add_argument("--repeat", type=int, default=1, help="lab only: run each drill N times (median, p95, max per metric)")
     p.add_argument("--no-wait", action="store_true", help="lab Redis: count writes acknowledged by the primary alone (no WAIT)")
     p.add_argument("--out", type=Path, help="evidence directory (default evidence/)")
     p.add_argument("--dry-run", action="store_true", help="check safety and preconditions only; inject nothing")
@@ -86,13 +92,27 @@ def targets(args: argparse.Namespace) -> list[FailoverTarget]:
 
 
 def settings_from_args(args: argparse.Namespace) -> DrillSettings:
-    if args.rate <= 0 or args.connections <= 0 or args.max_downtime <= 0:
-        raise TapguardError("--rate, --connections and --max-downtime must be positive")
+    numbers = {
+        "--rate": args.rate,
+        "--max-downtime": args.max_downtime,
+        "--hang-seconds": args.hang_seconds,
+        "--steady-seconds": args.steady_seconds,
+        "--settle-seconds": args.settle_seconds,
+        "--steady-timeout": args.steady_timeout,
+    }
+    for flag, value in numbers.items():
+        # nan passes every comparison and inf never ends a wait: both are refused like zero
+        if not math.isfinite(value) or value <= 0:
+            raise TapguardError(f"{flag} must be a positive finite number (got {value})")
+    if args.connections <= 0:
+        raise TapguardError("--connections must be positive")
     return DrillSettings(
         fault=args.fault,
         rate=args.rate / 60,
         connections=args.connections,
         steady_seconds=args.steady_seconds,
+        settle_seconds=args.settle_seconds,
+        steady_timeout=args.steady_timeout,
         max_downtime=args.max_downtime,
         recovery_timeout=max(90.0, args.max_downtime * 3),
     )
@@ -101,7 +121,7 @@ def settings_from_args(args: argparse.Namespace) -> DrillSettings:
 def run_drills(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.target == "aws" and args.repeat != 1:
         raise TapguardError("one failover per run on AWS: --repeat is for the lab")
-    settings = settings_from_args(args)
+    settings = settings_from_args(args)  # bad numbers are refused before any target (or AWS) is touched
     journals = []
     with drill_lock():
         for target in targets(args):
@@ -130,34 +150,32 @@ def _run_live(target: FailoverTarget, settings: DrillSettings, label: str) -> di
 
 def print_verdicts(journals: list[dict[str, Any]]) -> None:
     table = Table(title="failover drills")
-    for col in ("drill", "status", "downtime", "limit", "acked", "lost", "p99 before/during/after ms", "detect", "promote", "verdict"):
+    for col in ("drill", "status", "downtime", "steady after", "limit", "acked", "lost", "p99 before/during/after ms", "verdict"):
         table.add_column(col)
     for j in journals:
         v = j.get("verdict", {})
         p99 = v.get("p99_ms") or {}
         table.add_row(
-            j["title"],
-            j["status"],
+            escape(str(j["title"])),
+            escape(str(j["status"])) + (" (deviated)" if j.get("deviated") else ""),
             f"{v.get('downtime_s')} s",
+            "-" if v.get("time_to_steady_s") is None else f"{v['time_to_steady_s']} s",
             f"{v.get('max_downtime_s')} s",
             str(v.get("acknowledged")),
             str(v.get("lost")),
             "/".join(str(p99.get(k)) for k in ("before", "during", "after")),
-            f"{v.get('time_to_detect_s')} s",
-            f"{v.get('time_to_promote_s')} s",
-            "[green]PASS[/]" if v.get("passed") else f"[bold red]FAIL[/] {'; '.join(v.get('reasons', []))}",
+            "[green]PASS[/]" if v.get("passed") else f"[bold red]FAIL[/] {escape('; '.join(v.get('reasons', [])))}",
         )
     Console(width=160).print(table)
-    groups: dict[str, list[float]] = {}
-    for j in journals:
-        if j.get("verdict", {}).get("downtime_s") is not None:
-            groups.setdefault(j["title"], []).append(j["verdict"]["downtime_s"])
-    for title, values in groups.items():
-        if len(values) > 1:
-            median = statistics.median(values)
-            Console().print(
-                f"{title}: median downtime {median:.2f} s over {len(values)} runs (min {min(values):.2f}, max {max(values):.2f})"
-            )
+    summary = [row for row in repeats.summarise(journals) if row["runs"] > 1]
+    if summary:
+        stats = Table(title="repeated drills: median / p95 / max")
+        for col in ("drill", "passed", *repeats.METRICS):
+            stats.add_column(col)
+        for row in summary:
+            cells = ["-" if row[m] is None else f"{row[m]['median']:g} / {row[m]['p95']:g} / {row[m]['max']:g}" for m in repeats.METRICS]
+            stats.add_row(escape(row["title"]), f"{row['passed']}/{row['runs']}", *cells)
+        Console(width=200).print(stats)
 
 
 def dry_run(args: argparse.Namespace) -> int:

@@ -15,6 +15,12 @@ from tapguard.drill.probe import Writer, interrupt_socket
 
 PROBE_TABLE = "tapguard_probe"
 INSERT = f"INSERT INTO {PROBE_TABLE} (run, seq) VALUES (%s, %s) RETURNING inet_server_port()"
+# the same statement also says whether its commit waited for a standby: synchronous_standby_names is set
+# (pg_auto_failover empties it when it lets the writer run alone) and synchronous_commit waits remotely
+INSERT_SYNC = (
+    f"INSERT INTO {PROBE_TABLE} (run, seq) VALUES (%s, %s) RETURNING inet_server_port(), "
+    "current_setting('synchronous_standby_names') <> '' AND current_setting('synchronous_commit') IN ('on', 'remote_write', 'remote_apply')"
+)
 
 
 def prepare_postgres(conninfo: str) -> None:
@@ -41,16 +47,20 @@ def postgres_readback(conninfo: str, run: str, timeout: float = 60.0) -> set[int
 class PostgresWriter(Writer):
     """INSERT ... RETURNING inet_server_port(): the commit is the acknowledgement (synchronous replication)."""
 
-    def __init__(self, conninfo: str, run: str) -> None:
+    def __init__(self, conninfo: str, run: str, report_sync: bool = False) -> None:
         self.conninfo = conninfo
         self.run = run
+        self.report_sync = report_sync  # PostgreSQL streaming replication; Aurora's storage quorum has no such setting
         self.conn: psycopg.Connection[Any] | None = None
 
     def write(self, seq: int) -> tuple[int, int]:
         if self.conn is None or self.conn.closed:
             self.conn = psycopg.connect(self.conninfo, autocommit=True)
-        row = self.conn.execute(INSERT, (self.run, seq)).fetchone()
-        return int(row[0]) if row else -1, -1
+        if not self.report_sync:
+            row = self.conn.execute(INSERT, (self.run, seq)).fetchone()
+            return int(row[0]) if row else -1, -1
+        row = self.conn.execute(INSERT_SYNC, (self.run, seq)).fetchone()
+        return (int(row[0]), 1 if row[1] else 0) if row else (-1, 0)
 
     def reset(self) -> None:
         conn, self.conn = self.conn, None

@@ -86,17 +86,37 @@ def method(run: DrillRun) -> None:
 
 
 def steady_state_after(run: DrillRun) -> dict[str, Any]:
-    """Keep writing for the settle window, then judge the steady state after recovery."""
+    """Keep writing until a whole settle window is at steady state after recovery and after the fault ended.
+
+    The probe runs on through a thawing writer: a hang fault ends inside the drill, so what the
+    old writer does when it wakes up with clients connected is observed, and judged. A service
+    that does not get back to steady state within steady_timeout stops the wait (the verdict
+    then says how it limps).
+    """
     assert run.probe is not None and run.inject_at is not None
-    probe, settings, inject_at = run.probe, run.settings, run.inject_at
-    _wait(settings.settle_seconds, probe, run.progress, "after")
+    probe, settings, inject_at, target = run.probe, run.settings, run.inject_at, run.target
+    recovered = run.marks.get("recover")
+    fault_end = target.fault_end
+    if fault_end is not None:
+        run.marks["fault_end"] = fault_end
+    if recovered is not None:
+        start = max(recovered, fault_end or recovered)
+        deadline = max(recovered + settings.steady_timeout, start + settings.settle_seconds) + 1.0
+        checked = start
+        while time.monotonic() < deadline:
+            _wait(0.5, probe, run.progress, "after")
+            if time.monotonic() < start + settings.settle_seconds:
+                continue
+            cols = verdicts.judged(probe.columns(), target.require_replica_ack)
+            state = verdicts.steady_again(cols, checked, settings.rate, settings.settle_seconds)
+            if state["met"]:
+                run.marks["steady"] = float(state["since"])
+                break
+            checked = max(checked, time.monotonic() - settings.settle_seconds - 1.0)
+    else:
+        _wait(settings.settle_seconds, probe, run.progress, "after")
     probe.stop()
     cols = probe.columns()
-    last = max(cols["start"], default=inject_at)
-    recovered = run.marks.get("recover")
-    run.journal["steady_states"]["after"] = verdicts.steady_state(
-        cols, max(last - settings.settle_seconds + 0.5, recovered or last), last, settings.rate
-    )
     run.journal["steady_states"]["during"] = {
         "failures": sum(1 for s, st in zip(cols["start"], cols["status"], strict=True) if s >= inject_at and st != OK)
     }
@@ -189,11 +209,30 @@ def conclude(run: DrillRun, cols: dict[str, Any] | None = None) -> dict[str, Any
             act.done(output={"checked": len(acked), "present": len(present & acked)})
         except Exception as exc:  # report it: the verdict then fails for lack of proof
             act.done("failed", f"{type(exc).__name__}: {exc}")
-    result = verdicts.decide(cols, probe.t0, inject_at, marks, present, settings.max_downtime, target.require_replica_ack, settings.rate)
+    result = verdicts.decide(
+        cols,
+        probe.t0,
+        inject_at,
+        marks,
+        present,
+        settings.max_downtime,
+        target.require_replica_ack,
+        settings.rate,
+        settle_s=settings.settle_seconds if inject_at is not None else None,
+        fault_end=marks.get("fault_end"),
+    )
+    if inject_at is not None:
+        journal["steady_states"]["after"] = result.steady_after
     if journal["status"] == "running":
         journal["status"] = "completed"
-        journal["deviated"] = not result.passed
-    elif journal["status"] in ("aborted", "interrupted"):
+    # deviated whenever any steady state was not met, whatever else passed
+    states = journal["steady_states"]
+    journal["deviated"] = (
+        not result.passed
+        or journal["status"] != "completed"
+        or not all(states[k].get("met", False) for k in ("before", "after") if k in states)
+    )
+    if journal["status"] != "completed":
         result.passed = False
         result.reasons.insert(0, journal.get("reason", journal["status"]))
     journal["verdict"] = result.as_dict()

@@ -23,16 +23,23 @@ def tags_of(client: Any, arn: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in found.get("TagList", [])}
 
 
-def check(
-    env: str | None, confirm: str | None, component: str, resource_id: str, resource_arn: str, tags: dict[str, str], allow_list: set[str]
-) -> None:
+def confirmed(env: str | None, confirm: str | None, component: str, resource_id: str | None) -> None:
+    """The checks that need no AWS call; made before any (terraform state, describe, tags) is."""
     expected = env or resource_id
+    if not expected:
+        raise TapguardError("name what to fail over: --env ENV, or --cluster-id / --replication-group-id")
     if not confirm:
         raise TapguardError(f"a drill against AWS fails over production-grade resources: add --confirm {expected} to proceed")
     if confirm != expected:
         raise TapguardError(f"--confirm {confirm} does not match {expected}; nothing was done")
     if component not in ("aurora", "redis"):
         raise TapguardError("one failover per run on AWS: choose --component aurora or --component redis")
+
+
+def check(
+    env: str | None, confirm: str | None, component: str, resource_id: str, resource_arn: str, tags: dict[str, str], allow_list: set[str]
+) -> None:
+    confirmed(env, confirm, component, resource_id)
     allowed = tags.get(ALLOW_TAG[0]) == ALLOW_TAG[1] or resource_id in allow_list or resource_arn in allow_list
     if not allowed:
         raise TapguardError(

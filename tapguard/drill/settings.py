@@ -11,7 +11,8 @@ class DrillSettings:
     rate: float = 100_000 / 60  # 100,000 transactions per minute
     connections: int = 8
     steady_seconds: float = 5.0
-    settle_seconds: float = 3.0
+    settle_seconds: float = 3.0  # the window that must be at steady state after recovery (and after the fault ended)
+    steady_timeout: float = 30.0  # how long after recovery the service may take to be back to steady state
     max_downtime: float = 30.0
     recovery_timeout: float = 90.0
     attempt_timeout: float = 2.0

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tapguard.drill.probe import ERROR_CLASSES, OK
+from tapguard.drill.probe import ERROR_CLASSES, FAILED, OK
 
 
 @dataclass
@@ -48,6 +48,9 @@ class DrillVerdict:
     # writes the old writer acknowledged after the new one was promoted, and how many of them are gone
     old_writer_acks_after_promotion: int = 0
     old_writer_acks_after_promotion_lost: int = 0
+    # writes the writer acknowledged that no replica had confirmed (WAIT short, or commit not synchronous), and their fate
+    unconfirmed_acks: int = 0
+    unconfirmed_lost: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -140,11 +143,12 @@ def decide(
     if promote is not None and old_writer is not None and new_writer != old_writer:
         late = {seq[i] for i in ack_idx if server[i] == old_writer and end[i] > promote}
     late_lost = len(late - present) if present is not None else 0
+    unconfirmed = {seq[i] for i in ok_idx if replicated[i] == 0}
     # ------------------------------------------------ steady state after recovery
     steady_at = None
     after_state: dict[str, Any] = {}
     if settle_s is not None and inject is not None and gap_end is not None:
-        after_state = steady_again(cols, max(gap_end, fault_end or gap_end), rate, settle_s)
+        after_state = steady_again(judged(cols, require_replica_ack), max(gap_end, fault_end or gap_end), rate, settle_s)
         if after_state["met"]:
             steady_at = after_state["since"]
         else:
@@ -176,6 +180,8 @@ def decide(
         fault_end_s=None if fault_end is None else round(fault_end - t0, 3),
         old_writer_acks_after_promotion=len(late),
         old_writer_acks_after_promotion_lost=late_lost,
+        unconfirmed_acks=len(unconfirmed),
+        unconfirmed_lost=len(unconfirmed - present) if present is not None else 0,
     )
 
 
@@ -240,6 +246,14 @@ def timeline(cols: dict[str, list[Any]], t0: float, bucket_ms: int = 100) -> dic
         else:
             fail[b] += 1
     return {"bucket_ms": bucket_ms, "t0": t0, "ok": ok, "fail": fail, "p99_ms": [_round(percentile(v, 0.99)) for v in lat]}
+
+
+def judged(cols: dict[str, list[Any]], require_replica_ack: bool) -> dict[str, list[Any]]:
+    """The columns as the client judges them: with WAIT, a write no replica confirmed is not a success."""
+    if not require_replica_ack:
+        return cols
+    status = [OK if st == OK and r != 0 else FAILED for st, r in zip(cols["status"], cols["replicated"], strict=True)]
+    return {**cols, "status": status}
 
 
 def steady_again(cols: dict[str, list[Any]], since: float, rate: float, settle_s: float, step: float = 0.25) -> dict[str, Any]:

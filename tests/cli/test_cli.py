@@ -26,7 +26,11 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         (["check", "--waivers", "/nonexistent.yaml", "--plan-json", "x=/nonexistent.json"], "no such file"),
         (["evidence", "verify", "/nonexistent"], "not an evidence bundle directory"),
         (["drill", "--fault", "meteor", "--component", "redis"], "is not a lab fault"),
-        (["drill", "--rate", "-5"], "must be positive"),
+        (["drill", "--rate", "-5"], "--rate must be a positive finite number"),
+        (["drill", "--rate", "nan"], "--rate must be a positive finite number (got nan)"),
+        (["drill", "--max-downtime", "inf"], "--max-downtime must be a positive finite number (got inf)"),
+        # no AWS call before --confirm: without credentials this was a NoCredentialsError traceback
+        (["drill", "--target", "aws", "--component", "aurora", "--cluster-id", "X"], "add --confirm X to proceed"),
         (["drill", "--target", "aws", "--repeat", "3"], "--repeat is for the lab"),
     ],
 )

@@ -22,7 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tapguard.lab import processes
-from tapguard.lab.lab import free_ports
+from tapguard.lab.ports import free_ports
 from tapguard.lab.rotation import ADMIN_USER, STEPS, LabElastiCache, RotatingSecrets, load_rotator, rotate
 
 pytestmark = pytest.mark.lab

@@ -101,3 +101,17 @@ def test_writes_the_old_writer_acknowledges_after_promotion_must_survive() -> No
     result = verdict.decide(cols, 0.0, 5.0, {"promote": 8.0}, present, 30.0, False, 100.0, settle_s=3.0)
     assert result.old_writer_acks_after_promotion == 2 and result.old_writer_acks_after_promotion_lost == 1
     assert not result.passed and result.lost == 1 and result.lost_ids == [9001]
+
+
+def test_repeats_report_median_p95_and_max_per_metric() -> None:
+    from tapguard.drill import repeats
+
+    journals = [
+        {"title": "redis kill", "verdict": {"passed": True, "downtime_s": d, "time_to_steady_s": d + 1, "lost": 0}}
+        for d in (2.0, 1.0, 3.0, 2.5, 9.0)
+    ]
+    journals.append({"title": "aurora kill", "verdict": {"passed": False, "downtime_s": None, "lost": 3}})
+    rows = {r["title"]: r for r in repeats.summarise(journals)}
+    assert rows["redis kill"]["downtime_s"] == {"median": 2.5, "p95": 9.0, "max": 9.0, "n": 5}
+    assert rows["redis kill"]["time_to_steady_s"]["median"] == 3.5 and rows["redis kill"]["passed"] == 5
+    assert rows["aurora kill"]["downtime_s"] is None and rows["aurora kill"]["lost"]["max"] == 3 and rows["aurora kill"]["passed"] == 0

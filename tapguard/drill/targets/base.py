@@ -16,6 +16,7 @@ class FailoverTarget:
 
     def __init__(self) -> None:
         self.old_writer: int | str | None = None
+        self.fault_end: float | None = None  # monotonic time the fault ends inside the drill (a frozen writer thaws)
 
     def describe(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -83,10 +83,12 @@ def aws_target(params: TargetParams) -> FailoverTarget:
         raise TapguardError("one failover per run on AWS: choose --component aurora or --component redis")
     if params.fault != "failover":
         raise TapguardError("on AWS the fault is --fault failover")
+    component = components[0]
+    # --confirm first: reading terraform state (an S3 backend) or describing a cluster is already an AWS call
+    safety.confirmed(params.env, params.confirm, component, params.cluster_id if component == "aurora" else params.replication_group_id)
+    allow_list = safety.read_allow_list(params.allow_list)
     outputs = terraform_outputs(params.env) if params.env else {}
     session = boto3.Session(region_name=params.region or outputs.get("region"))
-    component = components[0]
-    allow_list = safety.read_allow_list(params.allow_list)
     secrets = outputs.get("secret_arns") or {}
     if component == "aurora":
         cluster_id = params.cluster_id or outputs.get("aurora_cluster_id")

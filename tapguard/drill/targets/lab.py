@@ -17,17 +17,19 @@ from tapguard.errors import TapguardError
 from tapguard.lab.postgres import WRITER_STATES, PostgresLab
 from tapguard.lab.redis import MASTER, RedisLab
 
-FAULTS = ("kill", "hang", "switchover")
+FAULTS = ("kill", "hang", "switchover", "replica-lag")
+REPLICA_LAG_S = 1.5  # how long the replicas stop confirming before the writer is killed
 
 
 class LabPostgres(FailoverTarget):
     component = "aurora"
     engine = "PostgreSQL 15 + pg_auto_failover (lab)"
 
-    def __init__(self, lab: PostgresLab, hang_seconds: float = 10.0) -> None:
+    def __init__(self, lab: PostgresLab, hang_seconds: float = 10.0, lag_seconds: float = REPLICA_LAG_S) -> None:
         super().__init__()
         self.lab = lab
         self.hang_seconds = hang_seconds
+        self.lag_seconds = lag_seconds
         self.killed: int | None = None
         self.timer: threading.Timer | None = None
 
@@ -38,9 +40,10 @@ class LabPostgres(FailoverTarget):
         problems = []
         try:
             if not self.lab.healthy():
-                problems.append("pg_auto_failover is not primary + secondary with reported == assigned state")
-            elif not self.lab.synchronous():
-                problems.append("replication is not synchronous (synchronous_standby_names is empty)")
+                problems.append("pg_auto_failover is not primary + 2 secondaries with reported == assigned state")
+            elif self.lab.sync_quorum()[1] < len(self.lab.node_ports) - 1:
+                # after one failover the survivor must still be able to confirm commits
+                problems.append(f"the writer does not name both standbys synchronous ({self.lab.synchronous_standby_names()!r})")
         except Exception as exc:  # an unreachable monitor is a failed precondition, not a crash
             problems.append(f"monitor unreachable ({type(exc).__name__})")
         return problems
@@ -50,7 +53,7 @@ class LabPostgres(FailoverTarget):
 
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         conninfo = self.lab.conninfo(connect_timeout=2)
-        return lambda: PostgresWriter(conninfo, run)
+        return lambda: PostgresWriter(conninfo, run, report_sync=True)
 
     def inject(self, fault: str) -> dict[str, Any]:
         self.old_writer = self.lab.node_ports[self.lab.writer_index() or 0]
@@ -59,10 +62,24 @@ class LabPostgres(FailoverTarget):
             return {"action": "kill -9 keeper, postmaster and backends of the writer", "node": self.old_writer}
         if fault == "hang":
             _, self.timer = self.lab.hang_writer(self.hang_seconds)
-            return {"action": f"SIGSTOP the writer's processes for {self.hang_seconds:.0f} s", "node": self.old_writer}
+            self.fault_end = time.monotonic() + self.hang_seconds
+            return {"action": f"SIGSTOP the writer's processes for {self.hang_seconds:.0f} s, then SIGCONT", "node": self.old_writer}
         if fault == "switchover":
             threading.Thread(target=self.lab.switchover, daemon=True).start()
             return {"action": "pg_autoctl perform switchover", "node": self.old_writer}
+        if fault == "replica-lag":
+            # the standbys stop confirming; synchronous commit makes the writer wait rather than acknowledge alone
+            standbys, timer = self.lab.pause_standbys(3600)
+            time.sleep(self.lag_seconds)
+            self.killed = self.lab.kill_writer()
+            timer.cancel()
+            timer.function(*timer.args)  # the standbys resume once the writer is gone
+            self.fault_end = time.monotonic()
+            return {
+                "action": f"SIGSTOP both standbys for {self.lag_seconds:.1f} s, kill -9 the writer, SIGCONT the standbys",
+                "node": self.old_writer,
+                "standbys_paused": [self.lab.node_ports[i] for i in standbys],
+            }
         raise TapguardError(f"unknown fault {fault!r} (choose {', '.join(FAULTS)})")
 
     def watch(self, marks: dict[str, float], stop: threading.Event) -> None:
@@ -92,19 +109,28 @@ class LabPostgres(FailoverTarget):
         if self.killed is not None:
             self.lab.start_node(self.killed)
         self.lab.wait_healthy(120)
-        return {"action": "restart the killed node; wait for primary + secondary", "healthy": True}
+        self.lab.wait_synchronous(60)
+        return {"action": "restart the killed node; wait for primary + 2 secondaries, both standbys synchronous", "healthy": True}
 
 
 class LabRedis(FailoverTarget):
     component = "redis"
     engine = "Redis 7 + 3 Sentinels (lab)"
 
-    def __init__(self, lab: RedisLab, hang_seconds: float = 10.0, wait_replicas: int = 1, isolate_replicas_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        lab: RedisLab,
+        hang_seconds: float = 10.0,
+        wait_replicas: int = 1,
+        isolate_replicas_s: float = 0.0,
+        lag_seconds: float = REPLICA_LAG_S,
+    ) -> None:
         super().__init__()
         self.lab = lab
         self.hang_seconds = hang_seconds
         self.wait_replicas = wait_replicas
         self.isolate_replicas_s = isolate_replicas_s
+        self.lag_seconds = lag_seconds
         self.require_replica_ack = wait_replicas > 0
         self.timer: threading.Timer | None = None
 
@@ -118,7 +144,7 @@ class LabRedis(FailoverTarget):
         }
 
     def preconditions(self) -> list[str]:
-        return [] if self.lab.healthy() else ["no Redis master with a connected replica and 3 sentinels"]
+        return [] if self.lab.healthy() else ["no Redis master with both replicas connected and 3 sentinels"]
 
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         sentinel = self.lab.sentinel(timeout=0.5)
@@ -127,6 +153,18 @@ class LabRedis(FailoverTarget):
     def inject(self, fault: str) -> dict[str, Any]:
         self.old_writer = self.lab.master_port()
         isolated: list[int] = []
+        if fault == "replica-lag":
+            # replication cut (the replicas keep their data and fall behind), then the master dies: Sentinel
+            # promotes a replica that lacks what the master acknowledged meanwhile
+            isolated = self.lab.isolate_replicas()
+            time.sleep(self.lag_seconds)
+            self.lab.kill_master()
+            self.fault_end = time.monotonic()
+            return {
+                "action": f"cut replication for {self.lag_seconds:.1f} s, then kill -9 the master",
+                "node": self.old_writer,
+                "replicas_lagging": isolated,
+            }
         if self.isolate_replicas_s:
             # replication cut first: whatever the primary acknowledges now never reaches a replica
             isolated = self.lab.isolate_replicas()
@@ -141,7 +179,8 @@ class LabRedis(FailoverTarget):
             }
         if fault == "hang":
             _, self.timer = self.lab.hang_master(self.hang_seconds)
-            return {"action": f"SIGSTOP the master for {self.hang_seconds:.0f} s", "node": self.old_writer}
+            self.fault_end = time.monotonic() + self.hang_seconds
+            return {"action": f"SIGSTOP the master for {self.hang_seconds:.0f} s, then SIGCONT", "node": self.old_writer}
         if fault == "switchover":
             self.lab.switchover()
             return {"action": "SENTINEL FAILOVER", "node": self.old_writer}
@@ -189,4 +228,7 @@ class LabRedis(FailoverTarget):
             self.timer.function(*self.timer.args)
         started = self.lab.restart_dead()
         self.lab.wait_healthy(60)
-        return {"action": "SIGCONT frozen servers, restart killed ones as replicas; wait for a healthy pair", "restarted": started}
+        return {
+            "action": "SIGCONT frozen servers, restart killed ones as replicas; wait for a master with both replicas",
+            "restarted": started,
+        }
