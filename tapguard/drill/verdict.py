@@ -128,7 +128,7 @@ def decide(
     lost = sorted(acked - present) if present is not None else []
     lost_primary_only = len((primary_acked - acked) - present) if present is not None else 0
     reasons = []
-    if present is None:
+    if present is None and inject is not None:
         reasons.append("acknowledged writes could not be read back")
     if downtime is None and inject is not None:
         reasons.append("no acknowledged write after the fault: the service did not recover")

@@ -147,9 +147,10 @@ def drills_section(drills: list[dict[str, Any]]) -> str:
         )
         out.append(f"<p>target {_e(drill.get('experiment', {}).get('target'))} · status {_e(drill.get('status'))}</p>")
         out.append(
-            "<table><tr><th>downtime</th><th>limit</th><th>acknowledged</th><th>lost</th><th>detect</th><th>promote</th>"
+            "<table><tr><th>downtime</th><th>steady state back after</th><th>limit</th><th>acknowledged</th><th>lost</th><th>detect</th><th>promote</th>"
             "<th>p99 before/during/after</th><th>errors</th></tr>"
-            f"<tr><td><b>{_e(v.get('downtime_s'))} s</b></td><td>{_e(v.get('max_downtime_s'))} s</td><td>{_e(v.get('acknowledged'))}</td>"
+            f"<tr><td><b>{_e(v.get('downtime_s'))} s</b></td><td class={'pass' if v.get('time_to_steady_s') is not None else 'fail'}>"
+            f"{_e(v.get('time_to_steady_s', '-'))} s</td><td>{_e(v.get('max_downtime_s'))} s</td><td>{_e(v.get('acknowledged'))}</td>"
             f"<td class={'fail' if v.get('lost') else 'pass'}>{_e(v.get('lost'))}</td><td>{_e(v.get('time_to_detect_s'))} s</td>"
             f"<td>{_e(v.get('time_to_promote_s'))} s</td><td>{_e(p99.get('before'))} / {_e(p99.get('during'))} / {_e(p99.get('after'))} ms</td>"
             f"<td>{_e(v.get('errors_by_class'))}</td></tr></table>"
@@ -157,7 +158,7 @@ def drills_section(drills: list[dict[str, Any]]) -> str:
         if v.get("reasons"):
             out.append("<ul>" + "".join(f"<li class=fail>{_e(r)}</li>" for r in v["reasons"]) + "</ul>")
         if drill.get("timeline"):
-            out.append(timeline_svg(drill["timeline"], drill.get("marks", {})))
+            out.append(timeline_svg(drill["timeline"], drill.get("marks", {}), **timeline_context(drill)))
         steps = drill.get("run", []) + drill.get("rollbacks", [])
         if steps:
             out.append("<details><summary>journal</summary><table><tr><th>activity</th><th>start</th><th>end</th><th>status</th></tr>")
@@ -167,6 +168,16 @@ def drills_section(drills: list[dict[str, Any]]) -> str:
             ]
             out.append("</table></details>")
     return "\n".join(out)
+
+
+def timeline_context(drill: dict[str, Any]) -> dict[str, Any]:
+    """The target rate and the settle window that proved steady state after recovery, for the timeline's labels."""
+    after = drill.get("verdict", {}).get("steady_after") or {}
+    since, width = after.get("since_s"), after.get("window_s")
+    return {
+        "target_rate": drill.get("experiment", {}).get("rate_per_s"),
+        "steady_window": (since, since + width) if after.get("met") and since is not None and width else None,
+    }
 
 
 def drills_page(drills: list[dict[str, Any]], sha: str) -> str:

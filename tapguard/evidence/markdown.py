@@ -52,8 +52,11 @@ def render(run: Assessment, drills: list[dict[str, Any]] | None = None, limit: i
             f"### Drill: {drill.get('title', '')} {'✅' if verdict.get('passed') else '❌'}",
             "",
             f"downtime **{verdict.get('downtime_s', '?')} s** (limit {verdict.get('max_downtime_s', '?')} s) · "
+            f"steady state back after **{verdict.get('time_to_steady_s', '-')} s** · "
             f"acknowledged writes {verdict.get('acknowledged', '?')} · lost **{verdict.get('lost', '?')}**",
         ]
+        # why it failed (a limping service, lost writes, a downtime over the limit), one line each
+        lines += [f"- {reason}" for reason in verdict.get("reasons", [])]
     lines += [
         "",
         "### Controls by requirement",
