@@ -1,4 +1,5 @@
-"""The stacks' promise: a writer failure is survived in under 30 s and no acknowledged write is lost."""
+"""The stacks' promise: a writer failure is survived in under 30 s, nothing acknowledged is lost, and the service
+is back to steady state afterwards (rate, p99 < 1 s, no failures over a settle window)."""
 
 from __future__ import annotations
 
@@ -6,31 +7,51 @@ from typing import Any
 
 import pytest
 
-from chaos.conftest import explain
+from chaos.conftest import LAB_FAULTS, explain
+
+Drills = dict[tuple[str, str], dict[str, Any]]
+COMPONENTS = ("aurora", "redis")
 
 
-def test_aurora_failover_within_30s(drills: dict[str, dict[str, Any]]) -> None:
-    journal = drills["aurora"]
+@pytest.mark.parametrize("component", COMPONENTS)
+@pytest.mark.parametrize("fault", [*LAB_FAULTS, "failover"])
+def test_drill_passes_every_run(component: str, fault: str, drills: Drills) -> None:
+    if (component, fault) not in drills:
+        pytest.skip(f"{fault} is not a fault of this target")
+    journal = drills[(component, fault)]
     verdict = journal["verdict"]
-    assert journal["status"] == "completed", explain(journal)
+    assert journal["status"] == "completed" and journal["deviated"] is False, explain(journal)
     assert verdict["downtime_s"] is not None and verdict["downtime_s"] <= verdict["max_downtime_s"], explain(journal)
-    assert verdict["new_writer"] != verdict["old_writer"], explain(journal)
-
-
-def test_redis_failover_within_30s(drills: dict[str, dict[str, Any]]) -> None:
-    journal = drills["redis"]
-    verdict = journal["verdict"]
-    assert journal["status"] == "completed", explain(journal)
-    assert verdict["downtime_s"] is not None and verdict["downtime_s"] <= verdict["max_downtime_s"], explain(journal)
-    assert verdict["new_writer"] != verdict["old_writer"], explain(journal)
-
-
-@pytest.mark.parametrize("component", ["aurora", "redis"])
-def test_no_acknowledged_write_lost(component: str, drills: dict[str, dict[str, Any]]) -> None:
-    journal = drills[component]
-    verdict = journal["verdict"]
-    assert verdict["acknowledged"] > 1000, explain(journal)
-    assert verdict["lost"] == 0, explain(journal)
+    assert verdict["acknowledged"] > 1000 and verdict["lost"] == 0, explain(journal)
+    assert verdict["time_to_steady_s"] is not None and verdict["steady_after"]["met"], explain(journal)
+    assert journal["steady_states"]["before"]["met"] and journal["steady_states"]["after"]["met"], explain(journal)
     assert verdict["passed"], explain(journal)
     read_back = next(a for a in journal["run"] if a["activity"]["name"].startswith("read back"))
     assert read_back["status"] == "succeeded" and read_back["output"]["present"] >= verdict["acknowledged"], explain(journal)
+    if fault != "switchover" or component == "redis":
+        assert verdict["new_writer"] != verdict["old_writer"], explain(journal)
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_the_hang_thaws_inside_the_window_and_is_judged_after(component: str, drills: Drills) -> None:
+    journal = drills.get((component, "hang"))
+    if journal is None:
+        pytest.skip("lab only")
+    verdict, marks = journal["verdict"], journal["marks"]
+    # the frozen writer woke up while the probe was writing, and steady state was judged after that
+    assert "fault_end" in marks and verdict["fault_end_s"] == marks["fault_end"], explain(journal)
+    assert verdict["steady_after"]["since_s"] >= marks["fault_end"], explain(journal)
+    assert journal["timeline"]["ok"] and len(journal["timeline"]["ok"]) * 0.1 > marks["fault_end"] + 3, explain(journal)
+    # whatever the old writer acknowledged after the promotion was read back like every other write
+    assert verdict["old_writer_acks_after_promotion_lost"] == 0, explain(journal)
+
+
+def test_replica_lag_shows_what_was_acknowledged_without_a_replica(drills: Drills) -> None:
+    redis, aurora = drills.get(("redis", "replica-lag")), drills.get(("aurora", "replica-lag"))
+    if redis is None or aurora is None:
+        pytest.skip("lab only")
+    # Redis: during the cut the primary answered SET, WAIT 1 said no replica had it; not counted as acknowledged
+    assert redis["verdict"]["unconfirmed_acks"] > 0, explain(redis)
+    assert redis["verdict"]["acknowledged_by_primary"] > redis["verdict"]["acknowledged"], explain(redis)
+    # PostgreSQL: synchronous commit waits instead; nothing was acknowledged without a standby
+    assert aurora["verdict"]["unconfirmed_acks"] == 0, explain(aurora)
