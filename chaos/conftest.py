@@ -67,7 +67,8 @@ def make_target(request: pytest.FixtureRequest, component: str, **lab_options: A
     return LabRedis(lab.redis(state), **lab_options)
 
 
-LAB_FAULTS = ("kill", "hang", "switchover", "replica-lag")
+LAB_FAULTS = ("kill", "hang", "switchover", "replica-lag", "rotate")
+NOT_YET = {("aurora", "rotate")}  # the PostgreSQL single-user rotation drill is not built yet
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +82,10 @@ def drills(request: pytest.FixtureRequest, settings: DrillSettings) -> dict[tupl
     with drill_lock():
         for fault in faults:
             for component in ("aurora", "redis"):
-                out[(component, fault)] = run_drill(make_target(request, component), replace(settings, fault=fault))
+                if (component, fault) in NOT_YET:
+                    continue
+                options = {"fault": fault} if component == "redis" and fault == "rotate" else {}
+                out[(component, fault)] = run_drill(make_target(request, component, **options), replace(settings, fault=fault))
     return out
 
 

@@ -42,6 +42,19 @@ def test_a_service_that_limps_on_after_failover_fails(request: pytest.FixtureReq
     assert journal["deviated"] is True and journal["steady_states"]["after"]["met"] is False
 
 
+def test_a_rotation_whose_clients_do_not_refresh_fails(request: pytest.FixtureRequest) -> None:
+    # the clients keep the token they started with: once finishSecret SETs the new one, every reconnect is refused
+    target = make_target(request, "redis", fault="rotate", refresh_credentials=False)
+    with drill_lock():
+        journal = run_drill(target, DrillSettings(fault="rotate", steady_timeout=8.0, recovery_timeout=15.0))
+    verdict = journal["verdict"]
+    inject = next(a for a in journal["run"] if a["activity"]["name"] == "inject rotate")["output"]
+    assert inject["completed"] and inject["old_refused"], explain(journal)  # the rotation itself worked
+    assert not verdict["passed"] and journal["deviated"] is True, explain(journal)
+    assert verdict["errors_by_class"], explain(journal)
+    assert any("limps on" in r or "did not recover" in r for r in verdict["reasons"]), explain(journal)
+
+
 def test_a_hang_longer_than_the_limit_fails_the_verdict(request: pytest.FixtureRequest) -> None:
     # the writer is frozen for 12 s; pg_auto_failover needs ~8 s to promote: over a 4 s limit
     target = make_target(request, "aurora", hang_seconds=12.0)

@@ -11,6 +11,7 @@ import psycopg
 import redis
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
+from tapguard.drill.credentials import SecretCredential
 from tapguard.drill.probe import Writer, interrupt_socket
 
 PROBE_TABLE = "tapguard_probe"
@@ -82,12 +83,25 @@ def redis_key(run: str, seq: int) -> str:
 class RedisWriter(Writer):
     """SET then WAIT in one round trip; acknowledged by a replica when WAIT reports >= wait_replicas."""
 
-    def __init__(self, run: str, connection: Any, wait_replicas: int = 1, wait_ms: int = 200) -> None:
+    def __init__(
+        self,
+        run: str,
+        connection: Any,
+        wait_replicas: int = 1,
+        wait_ms: int = 200,
+        credential: SecretCredential | None = None,
+        max_connection_age: float | None = None,
+    ) -> None:
         self.run = run
         self.conn = connection
         self.wait_replicas = wait_replicas
         self.wait_ms = wait_ms
         self.replica_ack = wait_replicas > 0
+        # credentials from Secrets Manager, refreshed on an authentication failure (None: the password given at start)
+        self.credential = credential
+        # reconnect after this many seconds, as pooled application connections are recycled
+        self.max_connection_age = max_connection_age
+        self.connected_at = 0.0
 
     @classmethod
     def via_sentinel(cls, run: str, sentinel: Sentinel, service: str, password: str, timeout: float, **kw: Any) -> RedisWriter:
@@ -110,9 +124,11 @@ class RedisWriter(Writer):
 
     def write(self, seq: int) -> tuple[int, int]:
         key = redis_key(self.run, seq)
+        if self.max_connection_age is not None and time.monotonic() - self.connected_at > self.max_connection_age:
+            self.conn.disconnect()
         if getattr(self.conn, "_sock", None) is None:
             # connect explicitly: a Sentinel-managed connection resolves the current master here
-            self.conn.connect()
+            self._connect()
         if self.wait_replicas > 0:
             self.conn.send_packed_command(self.conn.pack_commands([("SET", key, seq), ("WAIT", self.wait_replicas, self.wait_ms)]))
             self.conn.read_response()
@@ -121,6 +137,26 @@ class RedisWriter(Writer):
         self.conn.send_command("SET", key, seq)
         self.conn.read_response()
         return int(self.conn.port), -1
+
+    def _connect(self) -> None:
+        if self.credential is not None:
+            self.conn.password = self.credential.current()
+        try:
+            self.conn.connect()
+        except redis.AuthenticationError:
+            if self.credential is None:
+                raise
+            refused = self.conn.password
+            for candidate in self.credential.refresh(refused):  # the documented retry: re-read the secret once
+                self.conn.password = candidate
+                try:
+                    self.conn.connect()
+                    break
+                except redis.AuthenticationError:
+                    continue
+            else:
+                raise
+        self.connected_at = time.monotonic()
 
     def reset(self) -> None:
         with contextlib.suppress(Exception):  # already broken

@@ -223,6 +223,10 @@ def conclude(run: DrillRun, cols: dict[str, Any] | None = None) -> dict[str, Any
     )
     if inject_at is not None:
         journal["steady_states"]["after"] = result.steady_after
+        found = target.findings()
+        if found:
+            result.passed = False
+            result.reasons += found
     if journal["status"] == "running":
         journal["status"] = "completed"
     # deviated whenever any steady state was not met, whatever else passed

@@ -41,6 +41,10 @@ class FailoverTarget:
         """Of the acknowledged sequence numbers, those present on the writer now."""
         raise NotImplementedError
 
+    def findings(self) -> list[str]:
+        """Problems the fault itself proved (a rotation that did not complete, an old credential still accepted)."""
+        return []
+
     def restore(self) -> dict[str, Any]:
         """Return the target to a healthy, redundant state."""
         return {}

@@ -3,21 +3,29 @@ pg_auto_failover monitor and from Sentinel's event channel."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tapguard.drill.clients import PostgresWriter, RedisWriter, postgres_readback, prepare_postgres, redis_readback
+from tapguard.drill.credentials import SecretCredential
 from tapguard.drill.probe import Writer
 from tapguard.drill.targets.base import FailoverTarget
 from tapguard.errors import TapguardError
 from tapguard.lab.postgres import WRITER_STATES, PostgresLab
 from tapguard.lab.redis import MASTER, RedisLab
 
-FAULTS = ("kill", "hang", "switchover", "replica-lag")
+FAULTS = ("kill", "hang", "switchover", "replica-lag", "rotate")
+ROTATOR = Path(__file__).resolve().parents[3] / "modules" / "secrets" / "rotation" / "elasticache_auth.py"
+ROTATION_SECRET = "tapguard-lab/redis-auth"
+CONNECTION_AGE_S = 2.0  # rotate drill: clients recycle connections, so each re-authenticates within seconds
 REPLICA_LAG_S = 1.5  # how long the replicas stop confirming before the writer is killed
 
 
@@ -113,6 +121,61 @@ class LabPostgres(FailoverTarget):
         return {"action": "restart the killed node; wait for primary + 2 secondaries, both standbys synchronous", "healthy": True}
 
 
+class RedisRotation:
+    """The rotate fault's world: the embedded Secrets Manager holding the AUTH token, and the stacks' rotator."""
+
+    def __init__(self, lab: RedisLab) -> None:
+        from tapguard.lab.rotation import LabElastiCache, RotatingSecrets, load_rotator
+        from tapguard.planning.localaws import LocalAWS
+
+        self.lab = lab
+        self.endpoint = LocalAWS()
+        self.endpoint.start()
+        self.client = self.endpoint.client("secretsmanager", "us-east-1")
+        self.arn = self.client.create_secret(
+            Name=ROTATION_SECRET, SecretString=json.dumps({"replication_group_id": "tapguard-lab", "token": lab.password})
+        )["ARN"]
+        self.secrets = RotatingSecrets(self.client)
+        self.elasticache = LabElastiCache("tapguard-lab", list(lab.ports), lab.admin_password)
+        self.rotator = load_rotator(ROTATOR, self.secrets, self.elasticache)
+        self.result: dict[str, Any] = {}
+
+    def run(self) -> dict[str, Any]:
+        from tapguard.lab.rotation import rotate
+
+        before = self.client.get_secret_value(SecretId=self.arn, VersionStage="AWSCURRENT")["VersionId"]
+        run = rotate(self.rotator.handler, self.secrets, self.arn)
+        after = self.client.get_secret_value(SecretId=self.arn, VersionStage="AWSCURRENT")
+        new_token = json.loads(after["SecretString"])["token"]
+        self.result = {
+            "completed": run.completed,
+            "error": run.error,
+            "steps": [{k: v for k, v in step.items() if k in ("step", "ok", "error")} for step in run.steps],
+            "strategies": [c["strategy"] for c in self.elasticache.calls],
+            "awscurrent_moved": after["VersionId"] != before and after["VersionId"] == run.token,
+            "old_refused": not self._accepts(self.lab.password),
+            "new_accepted": self._accepts(new_token),
+        }
+        return self.result
+
+    def _accepts(self, token: str) -> bool:
+        master = self.lab.master_port()
+        if master is None:
+            return False
+        try:
+            return bool(redis.Redis(host="127.0.0.1", port=master, password=token, socket_timeout=1, retry=Retry(NoBackoff(), 0)).ping())
+        except redis.AuthenticationError:
+            return False
+
+    def close(self) -> None:
+        """The lab's own token back on every server (other drills use it), and the endpoint stopped."""
+        try:
+            for port in self.lab.ports:
+                self.lab.admin(port).execute_command("ACL", "SETUSER", "default", "on", "resetpass", f">{self.lab.password}")
+        finally:
+            self.endpoint.stop()
+
+
 class LabRedis(FailoverTarget):
     component = "redis"
     engine = "Redis 7 + 3 Sentinels (lab)"
@@ -124,6 +187,8 @@ class LabRedis(FailoverTarget):
         wait_replicas: int = 1,
         isolate_replicas_s: float = 0.0,
         lag_seconds: float = REPLICA_LAG_S,
+        fault: str = "kill",
+        refresh_credentials: bool = True,
     ) -> None:
         super().__init__()
         self.lab = lab
@@ -132,6 +197,9 @@ class LabRedis(FailoverTarget):
         self.isolate_replicas_s = isolate_replicas_s
         self.lag_seconds = lag_seconds
         self.require_replica_ack = wait_replicas > 0
+        self.fault = fault
+        self.refresh_credentials = refresh_credentials
+        self.rotation: RedisRotation | None = None
         self.timer: threading.Timer | None = None
 
     def describe(self) -> dict[str, Any]:
@@ -146,13 +214,41 @@ class LabRedis(FailoverTarget):
     def preconditions(self) -> list[str]:
         return [] if self.lab.healthy() else ["no Redis master with both replicas connected and 3 sentinels"]
 
+    def prepare(self) -> None:
+        if self.fault == "rotate":
+            self.rotation = RedisRotation(self.lab)
+
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         sentinel = self.lab.sentinel(timeout=0.5)
-        return lambda: RedisWriter.via_sentinel(run, sentinel, MASTER, self.lab.password, 0.5, wait_replicas=self.wait_replicas)
+        if self.rotation is None:
+            return lambda: RedisWriter.via_sentinel(run, sentinel, MASTER, self.lab.password, 0.5, wait_replicas=self.wait_replicas)
+        # the rotate drill: credentials from Secrets Manager, refreshed on an authentication failure (unless told not to)
+        rotation = self.rotation
+        credential = SecretCredential(rotation.client, rotation.arn) if self.refresh_credentials else None
+        return lambda: RedisWriter.via_sentinel(
+            run,
+            sentinel,
+            MASTER,
+            self.lab.password,
+            0.5,
+            wait_replicas=self.wait_replicas,
+            credential=credential,
+            max_connection_age=CONNECTION_AGE_S,
+        )
 
     def inject(self, fault: str) -> dict[str, Any]:
         self.old_writer = self.lab.master_port()
         isolated: list[int] = []
+        if fault == "rotate":
+            if self.rotation is None:
+                raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
+            outcome = self.rotation.run()
+            self.fault_end = time.monotonic()
+            return {
+                "action": "Secrets Manager rotation of the AUTH token by the stacks' rotator (4 steps)",
+                "node": self.old_writer,
+                **outcome,
+            }
         if fault == "replica-lag":
             # replication cut (the replicas keep their data and fall behind), then the master dies: Sentinel
             # promotes a replica that lacks what the master acknowledged meanwhile
@@ -222,7 +318,24 @@ class LabRedis(FailoverTarget):
             time.sleep(0.2)
         raise TapguardError("no Redis master to read the acknowledged writes back from")
 
+    def findings(self) -> list[str]:
+        if self.rotation is None or not self.rotation.result:
+            return []
+        r = self.rotation.result
+        problems = []
+        if not r["completed"]:
+            problems.append(f"rotation did not complete: {r['error']}")
+        if not r["awscurrent_moved"]:
+            problems.append("rotation: AWSCURRENT did not move to the new version")
+        if not r["old_refused"]:
+            problems.append("rotation: the old AUTH token is still accepted")
+        if not r["new_accepted"]:
+            problems.append("rotation: the new AUTH token is refused")
+        return problems
+
     def restore(self) -> dict[str, Any]:
+        if self.rotation is not None:
+            self.rotation.close()
         if self.timer is not None:
             self.timer.cancel()
             self.timer.function(*self.timer.args)
