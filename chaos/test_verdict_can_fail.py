@@ -3,6 +3,8 @@ limps on after failover each fail it, and say why."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chaos.conftest import explain, make_target
@@ -16,11 +18,11 @@ def lab_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("fault proofs run on the lab only")
 
 
-def test_replica_lag_without_wait_loses_acknowledged_writes(request: pytest.FixtureRequest) -> None:
+def test_replica_lag_without_wait_loses_acknowledged_writes(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # no WAIT: the primary's reply is the acknowledgement; replication is cut, then the primary dies
     target = make_target(request, "redis", wait_replicas=0)
     with drill_lock():
-        journal = run_drill(target, DrillSettings(fault="replica-lag"))
+        journal = run_drill(target, replace(settings, fault="replica-lag"))
     verdict = journal["verdict"]
     assert verdict["lost"] > 0, explain(journal)
     assert not verdict["passed"] and any("acknowledged writes lost" in r for r in verdict["reasons"]), explain(journal)
@@ -28,12 +30,12 @@ def test_replica_lag_without_wait_loses_acknowledged_writes(request: pytest.Fixt
     assert len(verdict["lost_ids"]) == min(100, verdict["lost"])
 
 
-def test_a_service_that_limps_on_after_failover_fails(request: pytest.FixtureRequest) -> None:
+def test_a_service_that_limps_on_after_failover_fails(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # WAIT 2: satisfiable with both replicas, not after a failover leaves one; every write then waits out its
     # timeout, the rate collapses although the new master answers at once (the field notes' one-replica lab)
     target = make_target(request, "redis", wait_replicas=2)
     with drill_lock():
-        journal = run_drill(target, DrillSettings(fault="kill", steady_timeout=8.0))
+        journal = run_drill(target, replace(settings, fault="kill", steady_timeout=8.0))
     verdict = journal["verdict"]
     assert journal["steady_states"]["before"]["met"], explain(journal)
     assert verdict["downtime_s"] is not None and verdict["downtime_s"] <= verdict["max_downtime_s"], explain(journal)
@@ -42,11 +44,11 @@ def test_a_service_that_limps_on_after_failover_fails(request: pytest.FixtureReq
     assert journal["deviated"] is True and journal["steady_states"]["after"]["met"] is False
 
 
-def test_a_rotation_whose_clients_do_not_refresh_fails(request: pytest.FixtureRequest) -> None:
+def test_a_rotation_whose_clients_do_not_refresh_fails(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # the clients keep the token they started with: once finishSecret SETs the new one, every reconnect is refused
     target = make_target(request, "redis", fault="rotate", refresh_credentials=False)
     with drill_lock():
-        journal = run_drill(target, DrillSettings(fault="rotate", steady_timeout=8.0, recovery_timeout=15.0))
+        journal = run_drill(target, replace(settings, fault="rotate", steady_timeout=8.0, recovery_timeout=15.0))
     verdict = journal["verdict"]
     inject = next(a for a in journal["run"] if a["activity"]["name"] == "inject rotate")["output"]
     assert inject["completed"] and inject["old_refused"], explain(journal)  # the rotation itself worked
@@ -55,11 +57,11 @@ def test_a_rotation_whose_clients_do_not_refresh_fails(request: pytest.FixtureRe
     assert any("limps on" in r or "did not recover" in r for r in verdict["reasons"]), explain(journal)
 
 
-def test_a_hang_longer_than_the_limit_fails_the_verdict(request: pytest.FixtureRequest) -> None:
+def test_a_hang_longer_than_the_limit_fails_the_verdict(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # the writer is frozen for 12 s; pg_auto_failover needs ~8 s to promote: over a 4 s limit
     target = make_target(request, "aurora", hang_seconds=12.0)
     with drill_lock():
-        journal = run_drill(target, DrillSettings(fault="hang", max_downtime=4.0))
+        journal = run_drill(target, replace(settings, fault="hang", max_downtime=4.0))
     verdict = journal["verdict"]
     assert verdict["downtime_s"] is not None and verdict["downtime_s"] > 4.0, explain(journal)
     assert not verdict["passed"] and any("exceeds" in r for r in verdict["reasons"]), explain(journal)

@@ -6,6 +6,7 @@ still has a replica, so `WAIT 1` keeps being answered within its timeout.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 import time
@@ -218,9 +219,45 @@ class RedisLab:
                 isolated.append(port)
         return isolated
 
-    def switchover(self) -> None:
+    def switchover(self, pause_ms: int = 15_000) -> threading.Thread:
+        """A planned switchover that loses nothing: pause writes on the master, let every replica catch up,
+        SENTINEL FAILOVER, and unpause the old master once it is a replica (its paused clients then get READONLY
+        and reconnect to the new master through Sentinel).
+
+        A bare SENTINEL FAILOVER lost writes that `WAIT 1` had confirmed (93 of them in one 100 writes/s drill):
+        until Sentinel demotes it, the old master keeps taking writes, and the replica that is *not* promoted
+        confirms them, then resyncs from the new master and drops them.
+        """
+        master = self.master_port()
+        if master is None:
+            raise TapguardError("no Redis master to switch over from")
+        admin = self.admin(master, timeout=2)
+        admin.execute_command("CLIENT", "PAUSE", pause_ms, "WRITE")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            info = admin.info("replication")
+            offsets = [int(v["offset"]) for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
+            if len(offsets) == len(self.ports) - 1 and all(o >= int(info["master_repl_offset"]) for o in offsets):
+                break
+            time.sleep(0.02)
         sentinel = redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0], socket_timeout=2)
         sentinel.execute_command("SENTINEL", "FAILOVER", MASTER)
+
+        def unpause_when_demoted() -> None:
+            end = time.monotonic() + pause_ms / 1000
+            while time.monotonic() < end:
+                try:
+                    if admin.info("replication").get("role") == "slave":
+                        break
+                except redis.RedisError:
+                    pass
+                time.sleep(0.05)
+            with contextlib.suppress(redis.RedisError):
+                admin.execute_command("CLIENT", "UNPAUSE")
+
+        thread = threading.Thread(target=unpause_when_demoted, daemon=True)
+        thread.start()
+        return thread
 
     def restart_dead(self) -> list[int]:
         """Start any server that is not running; Sentinel turns a returning old master into a replica."""

@@ -3,6 +3,7 @@ pg_auto_failover monitor and from Sentinel's event channel."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -279,7 +280,7 @@ class LabRedis(FailoverTarget):
             return {"action": f"SIGSTOP the master for {self.hang_seconds:.0f} s, then SIGCONT", "node": self.old_writer}
         if fault == "switchover":
             self.lab.switchover()
-            return {"action": "SENTINEL FAILOVER", "node": self.old_writer}
+            return {"action": "pause writes, replicas catch up, SENTINEL FAILOVER, unpause the demoted master", "node": self.old_writer}
         raise TapguardError(f"unknown fault {fault!r} (choose {', '.join(FAULTS)})")
 
     def watch(self, marks: dict[str, float], stop: threading.Event) -> None:
@@ -336,6 +337,9 @@ class LabRedis(FailoverTarget):
     def restore(self) -> dict[str, Any]:
         if self.rotation is not None:
             self.rotation.close()
+        for port in self.lab.ports:  # a switchover's write pause never outlives the drill
+            with contextlib.suppress(redis.RedisError):
+                self.lab.admin(port).execute_command("CLIENT", "UNPAUSE")
         if self.timer is not None:
             self.timer.cancel()
             self.timer.function(*self.timer.args)
