@@ -177,7 +177,7 @@ def _live(probe: Probe, phase: str) -> dict[str, Any]:
     ok = fail = 0
     server = None
     for log in probe.logs:
-        for i in range(len(log) - 1, -1, -1):
+        for i in range(len(log.server) - 1, -1, -1):  # server is appended last: rows below it are complete
             if log.end[i] < recent:
                 break
             if log.status[i] == OK:

@@ -156,7 +156,11 @@ class Probe:
         """All attempts of all workers, ordered by start time."""
         rows: list[tuple[Any, ...]] = []
         for log in self.logs:
-            rows.extend(zip(log.start, log.end, log.seq, log.status, log.replicated, log.error, log.server, strict=True))
+            # a worker may be half way through add() (seq appended, server not yet): take only complete rows
+            n = min(len(log.seq), len(log.start), len(log.end), len(log.status), len(log.replicated), len(log.error), len(log.server))
+            rows.extend(
+                zip(log.start[:n], log.end[:n], log.seq[:n], log.status[:n], log.replicated[:n], log.error[:n], log.server[:n], strict=True)
+            )
         rows.sort()
         names = ("start", "end", "seq", "status", "replicated", "error", "server")
         return {name: [r[i] for r in rows] for i, name in enumerate(names)}
