@@ -311,7 +311,8 @@ class LabRedis(FailoverTarget):
             port = self.lab.master_port()
             if port is not None:
                 try:
-                    client = self.lab.client(port, timeout=5)
+                    # as the admin user: a rotate drill has changed the AUTH token the lab started with
+                    client = self.lab.admin(port, timeout=5)
                     if client.info("replication").get("role") == "master":
                         return redis_readback(client, run, acked)
                 except redis.RedisError:
