@@ -123,8 +123,9 @@ def run_drills(args: argparse.Namespace) -> list[dict[str, Any]]:
         raise TapguardError("one failover per run on AWS: --repeat is for the lab")
     settings = settings_from_args(args)  # bad numbers are refused before any target (or AWS) is touched
     journals = []
+    chosen = targets(args)  # --confirm and the allow checks before the lock: refusing needs no lock
     with drill_lock():
-        for target in targets(args):
+        for target in chosen:
             for i in range(args.repeat):
                 journals.append(_run_live(target, settings, f"{target.component} {settings.fault} {i + 1}/{args.repeat}"))
     return journals
