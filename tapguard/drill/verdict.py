@@ -148,7 +148,10 @@ def decide(
     steady_at = None
     after_state: dict[str, Any] = {}
     if settle_s is not None and inject is not None and gap_end is not None:
-        after_state = steady_again(judged(cols, require_replica_ack), max(gap_end, fault_end or gap_end), rate, settle_s)
+        # from the runner's recovery (first write of a second without failure; the injection itself when nothing
+        # failed) and never before the fault ended; the widest pause between acknowledgements may come later
+        recovered = marks.get("recover", gap_end)
+        after_state = steady_again(judged(cols, require_replica_ack), max(recovered, fault_end or recovered), rate, settle_s)
         if after_state["met"]:
             steady_at = after_state["since"]
         else:
@@ -275,7 +278,7 @@ def steady_again(cols: dict[str, list[Any]], since: float, rate: float, settle_s
         t += step
     if best is None:  # the probe stopped before a whole window: nothing proves steady state
         shorter = _window_state(cols, since, max(last, since + 1e-3), rate)
-        return shorter | {"since": None, "closest_since": since, "incomplete": True}
+        return shorter | {"met": False, "since": None, "closest_since": since, "incomplete": True}
     return best
 
 

@@ -115,3 +115,12 @@ def test_repeats_report_median_p95_and_max_per_metric() -> None:
     assert rows["redis kill"]["downtime_s"] == {"median": 2.5, "p95": 9.0, "max": 9.0, "n": 5}
     assert rows["redis kill"]["time_to_steady_s"]["median"] == 3.5 and rows["redis kill"]["passed"] == 5
     assert rows["aurora kill"]["downtime_s"] is None and rows["aurora kill"]["lost"]["max"] == 3 and rows["aurora kill"]["passed"] == 0
+
+
+def test_a_window_shorter_than_the_settle_window_proves_nothing() -> None:
+    # the probe stopped 1 s after recovery: no 3 s window, so no steady state after, however good that second was
+    rows = writes(0, 5, 1) + writes(5, 7, 1, ok=0, seq0=1000, step=0.05) + writes(7, 8, 2, seq0=2000)
+    cols = columns(sorted(rows))
+    result = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0)
+    assert not result.passed and result.steady_after["met"] is False and result.steady_after["incomplete"] is True
+    assert any("probe stopped before a 3 s settle window" in r for r in result.reasons), result.reasons
