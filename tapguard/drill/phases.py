@@ -135,6 +135,7 @@ def rollback(run: DrillRun) -> None:
         except Exception as exc:  # a failed restore is reported, the journal still returned
             act.done("failed", str(exc))
         run.journal["rollbacks"].append(run.journal["run"].pop())
+    run.target.release()  # also when nothing was injected (an aborted drill): no embedded endpoint outlives it
 
 
 def _wait(seconds: float, probe: Probe, progress: Callable[[dict[str, Any]], None] | None, phase: str) -> None:

@@ -45,6 +45,9 @@ class FailoverTarget:
         """Problems the fault itself proved (a rotation that did not complete, an old credential still accepted)."""
         return []
 
+    def release(self) -> None:
+        """Free what prepare() started (an embedded endpoint), injected or not; called once the drill is over."""
+
     def restore(self) -> dict[str, Any]:
         """Return the target to a healthy, redundant state."""
         return {}

@@ -169,7 +169,9 @@ class RedisRotation:
             return False
 
     def close(self) -> None:
-        """The lab's own token back on every server (other drills use it), and the endpoint stopped."""
+        """The lab's own token back on every server (other drills use it), and the endpoint stopped (idempotent)."""
+        if self.endpoint.process is None:
+            return
         try:
             for port in self.lab.ports:
                 self.lab.admin(port).execute_command("ACL", "SETUSER", "default", "on", "resetpass", f">{self.lab.password}")
@@ -319,6 +321,10 @@ class LabRedis(FailoverTarget):
                     pass
             time.sleep(0.2)
         raise TapguardError("no Redis master to read the acknowledged writes back from")
+
+    def release(self) -> None:
+        if self.rotation is not None:
+            self.rotation.close()
 
     def findings(self) -> list[str]:
         if self.rotation is None or not self.rotation.result:
