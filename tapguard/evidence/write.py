@@ -7,13 +7,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from tapguard.controls.assessment import Assessment
-from tapguard.evidence import controls_json, html, junit, markdown, sarif
+from tapguard.evidence import controls_json, html, junit, markdown, sarif, signing
 from tapguard.evidence.bundle import EvidenceBundle
+from tapguard.evidence.paths import check_segment
 
 
-def write_bundle(run: Assessment, root: Path, base: Path, secrets: Sequence[str] = ()) -> EvidenceBundle:
-    """Every format for one assessment, then the manifest; `secrets` are values no file may contain."""
+def write_bundle(
+    run: Assessment, root: Path, base: Path, secrets: Sequence[str] = (), sign_key: Ed25519PrivateKey | None = None
+) -> EvidenceBundle:
+    """Every format for one assessment, then the manifest (signed with `sign_key` if given); `secrets` are values no file may contain."""
+    for env in run.environments:
+        check_segment(env.name)  # names become file names: nothing is written if one is unsafe
     bundle = EvidenceBundle.create(base, run.git_sha, run.started, secrets=tuple(s for s in secrets if len(s) >= 8))
     bundle.write_json("controls.json", controls_json.render(run))
     bundle.write_text("report.md", markdown.render(run, run.drills))
@@ -26,6 +33,8 @@ def write_bundle(run: Assessment, root: Path, base: Path, secrets: Sequence[str]
     for env in run.environments:
         bundle.copy_in(f"plans/{env.name}.plan.json", env.plan_path)
     bundle.seal(manifest_meta(run))
+    if sign_key is not None:
+        signing.sign(bundle.path, sign_key)
     return bundle
 
 
