@@ -25,7 +25,7 @@ def write_bundle(
     bundle.write_json("controls.json", controls_json.render(run))
     bundle.write_text("report.md", markdown.render(run, run.drills))
     bundle.write_text("report.html", html.render(run, run.drills))
-    bundle.write_text("junit.xml", junit.render(run))
+    bundle.write_text("junit.xml", junit.render(run, root))
     bundle.write_json("results.sarif", sarif.render(run, root))
     bundle.write_json("checkov.json", {"format": "tapguard.checkov/1", "scans": [s.as_dict() for s in run.checkov]})
     if run.drills:
