@@ -1,4 +1,4 @@
-"""`tapguard evidence verify|sign|keygen`: check a bundle (or a directory's chain of bundles), sign one, make a key pair.
+"""`tapguard evidence verify|sign|comment|keygen`: check a bundle (or a directory's chain of bundles), sign one, make a key pair.
 
 verify exit codes: 0 every hash matches and the signature is valid for --key; 1 a file was changed, added, removed,
 or is not a regular file, a signature is invalid for --key, or the chain is broken; 2 bad input;
@@ -8,6 +8,7 @@ or is not a regular file, a signature is invalid for --key, or the chain is brok
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from rich.console import Console
 
 from tapguard.errors import TapguardError
-from tapguard.evidence import signing
+from tapguard.evidence import markdown, signing
 from tapguard.evidence.bundle import verify
 from tapguard.evidence.chain import verify_chain
 
@@ -37,6 +38,10 @@ def register(sub: Any) -> None:
     s.add_argument("bundle", type=Path)
     s.add_argument("--sign-key", required=True, metavar="FILE|env:NAME", help="private key file, or env:NAME to read it from a variable")
     s.set_defaults(func=run_sign)
+    c = evidence_sub.add_parser("comment", help="join the report.md of several bundles into one PR comment under 65,536 characters")
+    c.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE")
+    c.add_argument("--output", "-o", type=Path, help="write the comment here (default: stdout)")
+    c.set_defaults(func=run_comment)
     k = evidence_sub.add_parser("keygen", help="make an Ed25519 key pair: PRIVATE (mode 0600) and PRIVATE.pub")
     k.add_argument("private", type=Path)
     k.set_defaults(func=run_keygen)
@@ -87,6 +92,21 @@ def run_sign(args: argparse.Namespace) -> int:
         raise TapguardError(f"{args.bundle}: refusing to sign a bundle that does not match its manifest ({result.lines()[0]})", 1)
     path = signing.sign(args.bundle, key)
     Console(highlight=False).print(f"signed {args.bundle} with {signing.key_id(key.public_key())}: {path.name}")
+    return 0
+
+
+def run_comment(args: argparse.Namespace) -> int:
+    reports = []
+    for bundle in args.bundles:
+        report = bundle / "report.md" if bundle.is_dir() else bundle
+        if not report.is_file() or report.is_symlink():
+            raise TapguardError(f"{bundle}: no report.md")
+        reports.append(report.read_text(encoding="utf-8"))
+    text = markdown.comment(reports)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

@@ -38,8 +38,8 @@ def locate(env: EnvironmentResult, address: str) -> tuple[Path, int] | None:
     if named:
         for directory in env.hcl_dirs:
             block = _blocks(directory).get((named["type"], named["name"])) if directory.is_dir() else None
-            if block and block.file.name == named["file"]:
-                return block.file, int(named["line"])
+            if block and block.file.name == named["file"] and block.line == int(named["line"]):
+                return block.file, block.line
         return None
     bare = strip_indexes(address)
     parts = bare.split(".")
