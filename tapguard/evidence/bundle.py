@@ -67,8 +67,9 @@ class EvidenceBundle:
         os.replace(tmp, target)
         return target
 
-    def write_json(self, name: str, data: Any) -> Path:
-        return self.write_text(name, json.dumps(data, indent=2, default=str, allow_nan=False) + "\n")
+    def write_json(self, name: str, data: Any, compact: bool = False) -> Path:
+        layout: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 2}
+        return self.write_text(name, json.dumps(data, default=str, allow_nan=False, **layout) + "\n")
 
     def copy_in(self, name: str, source: Path) -> Path:
         return self.write_text(name, source.read_text(encoding="utf-8"))

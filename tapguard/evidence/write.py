@@ -14,6 +14,8 @@ from tapguard.evidence import controls_json, html, junit, markdown, sarif, signi
 from tapguard.evidence.bundle import EvidenceBundle
 from tapguard.evidence.paths import check_segment
 
+COMPACT_ABOVE = 20_000  # findings: past this, controls.json is written without indentation (it is read by programs then)
+
 
 def write_bundle(
     run: Assessment, root: Path, base: Path, secrets: Sequence[str] = (), sign_key: Ed25519PrivateKey | None = None
@@ -22,7 +24,8 @@ def write_bundle(
     for env in run.environments:
         check_segment(env.name)  # names become file names: nothing is written if one is unsafe
     bundle = EvidenceBundle.create(base, run.git_sha, run.started, secrets=tuple(s for s in secrets if len(s) >= 8))
-    bundle.write_json("controls.json", controls_json.render(run))
+    findings = sum(len(e.findings) for e in run.environments)
+    bundle.write_json("controls.json", controls_json.render(run), compact=findings > COMPACT_ABOVE)
     bundle.write_text("report.md", markdown.render(run, run.drills))
     bundle.write_text("report.html", html.render(run, run.drills))
     bundle.write_text("junit.xml", junit.render(run, root))
@@ -31,7 +34,7 @@ def write_bundle(
     if run.drills:
         bundle.write_json("drills.json", {"format": "tapguard.drills/1", "drills": run.drills})
     for env in run.environments:
-        bundle.copy_in(f"plans/{env.name}.plan.json", env.plan_path)
+        bundle.copy_in_gzip(f"plans/{env.name}.plan.json", env.plan_path)  # gzip: a plan is mostly repeated keys
     bundle.seal(manifest_meta(run))
     if sign_key is not None:
         signing.sign(bundle.path, sign_key)
