@@ -73,6 +73,13 @@ def audit(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def evidence(session: nox.Session) -> None:
+    """Evidence bundles: nox -s evidence -- verify DIR [--key PUB] | verify --chain DIR | sign DIR --sign-key env:NAME | comment DIR..."""
+    install(session)
+    session.run("tapguard", "evidence", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks, reported as ratios measured in one run."""
     install(session, "scan")

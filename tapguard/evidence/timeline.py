@@ -19,8 +19,8 @@ def svg(timeline: dict[str, Any], marks: dict[str, float]) -> str:
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
     bar = plot_w / n
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="probe timeline" style="background:#fff;border:1px solid #d0d7de">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="xMinYMin meet" '
+        f'role="img" aria-label="probe timeline" style="background:#fff;border:1px solid #d0d7de;width:100%;height:auto">'
     ]
     for i, (good, bad) in enumerate(zip(ok, fail, strict=False)):
         x = PAD + i * bar
