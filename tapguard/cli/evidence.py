@@ -112,5 +112,5 @@ def run_comment(args: argparse.Namespace) -> int:
 
 def run_keygen(args: argparse.Namespace) -> int:
     public, kid = signing.generate(args.private)
-    Console(highlight=False).print(f"key {kid}: private {args.private} (keep it secret), public {public}")
+    Console(highlight=False).print(f"key {kid}: private {args.private} (keep it secret), public {public}", soft_wrap=True)
     return 0
