@@ -70,3 +70,11 @@ def test_no_horizontal_overflow_in_chromium(page: Path, width: int, tmp_path: Pa
     assert found, dom[-500:]
     scroll, client = int(found[1]), int(found[2])
     assert client == width and scroll <= client, f"page is {scroll} px wide in a {client} px window"
+
+
+def test_drills_page_renders_timeline_and_journal() -> None:
+    drill = {**DRILLS[0], "timeline": TIMELINE, "marks": {"inject": 20.0}, "experiment": {"target": "lab <postgres>"}}
+    drill["run"] = [{"activity": {"name": "kill -9 writer"}, "start": "t0", "end": "t1", "status": "succeeded"}]
+    page = html.drills_page([drill], "abc1234")
+    assert "kill -9 writer" in page and 'class="timeline"' in page and "lab &lt;postgres&gt;" in page
+    assert "after-steady-state not met" in page and '<meta name="viewport"' in page
