@@ -15,6 +15,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,19 +54,21 @@ def run_check(code_root: Path, plan: Path, out: Path) -> dict[str, Any]:
     # -c with the code base first on sys.path: `-m` would put the cwd (this tree) ahead of it
     boot = f"import sys; sys.path.insert(0, {str(code_root)!r}); from tapguard.cli import main; sys.exit(main(sys.argv[1:]))"
     cmd = [sys.executable, "-c", boot, "check", "--plan-json", f"eu-west-1={plan}", "--no-checkov", "--out", str(out)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # GNU time reports this child's own peak; getrusage(RUSAGE_CHILDREN) is the max over every child so far
+    gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    peak_file = out.parent / f"{out.name}.maxrss"
+    if gnu_time:
+        cmd = [gnu_time, "-f", "%M", "-o", str(peak_file), *cmd]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = int(peak_file.read_text().split()[-1]) if gnu_time else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode not in (0, 1):
         raise SystemExit(f"check failed ({proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}")
     bundle = next(out.iterdir())
     return {
         "seconds": round(seconds, 1),
-        # ru_maxrss of children is the max over all children so far: runs go smallest-first is not guaranteed, so report both
         "peak_rss_mb": round(peak_kb / 1024),
-        "peak_rss_mb_before_this_run": round(before / 1024),
         "bundle_mb": round(tree_size(bundle) / 2**20, 1),
         "controls_json_mb": round((bundle / "controls.json").stat().st_size / 2**20, 1),
     }
@@ -87,7 +90,6 @@ def main() -> int:
         plan.write_text(json.dumps(replicate(real, copies)))
         plan_mb = plan.stat().st_size / 2**20
         report["plan"] = {"mb": round(plan_mb, 1), "resources": len(real["resource_changes"]) * copies, "copies": copies}
-        # after first: ru_maxrss of children only grows, so the smaller run must come first to be read
         report["after"] = run_check(ROOT, plan, tmp / "after")
         if not args.skip_before:
             before_root = tmp / "before"
