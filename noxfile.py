@@ -29,7 +29,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The harness's own tests, the PCI suite on real plans, and the lab drills (installs the lab's packages)."""
-    install(session, "scan", "dev")  # dev: tftest plans the module examples
+    install(session, "scan", "dev", "test")  # dev: tftest plans the module examples; test: xmlschema, sarif-pydantic
     session.run("tapguard", "lab", "install")
     session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
 
@@ -70,6 +70,13 @@ def audit(session: nox.Session) -> None:
     install(session, "scan")
     session.run("tapguard", "lab", "install")
     session.run("tapguard", "audit", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def evidence(session: nox.Session) -> None:
+    """Evidence bundles: nox -s evidence -- verify DIR [--key PUB] | verify --chain DIR | sign DIR --sign-key env:NAME | comment DIR..."""
+    install(session)
+    session.run("tapguard", "evidence", *session.posargs)
 
 
 @nox.session(python=PYTHON)

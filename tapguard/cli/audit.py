@@ -11,6 +11,7 @@ from tapguard.cli.common import console
 from tapguard.cli.drill import print_verdicts
 from tapguard.drill.runner import drill_lock, run_drill
 from tapguard.drill.settings import DrillSettings
+from tapguard.evidence import signing
 from tapguard.lab.lab import project_lab
 
 
@@ -20,12 +21,15 @@ def register(sub: Any) -> None:
     p.add_argument("--waivers", type=Path, help="waiver file (default: waivers.yaml at the project root, if present)")
     p.add_argument("--no-drill", action="store_true", help="skip the lab drills")
     p.add_argument("--keep-lab", action="store_true", help="leave the lab running afterwards")
+    check.add_sign_key_flag(p)
     p.set_defaults(func=run, local=True, aws=False, no_cache=False, no_checkov=False, plan_json=[], environments=[], drills=None)
 
 
 def run(args: argparse.Namespace) -> int:
     from tapguard.drill.targets.lab import LabPostgres, LabRedis
 
+    if args.sign_key:
+        signing.private_key(args.sign_key)  # a bad key fails now, not after the drills
     journals: list[dict[str, Any]] = []
     if not args.no_drill:
         lab = project_lab()

@@ -12,7 +12,9 @@ from rich.table import Table
 from tapguard.cli.common import add_aws_flags, console, display, plan_environments
 from tapguard.controls import FAIL, assessment
 from tapguard.errors import TapguardError
+from tapguard.evidence import signing
 from tapguard.evidence.digest import sha256
+from tapguard.evidence.paths import check_segment
 from tapguard.evidence.write import load_drills, write_bundle
 from tapguard.planning import project
 
@@ -25,14 +27,24 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, help="directory that receives the bundle (default: evidence/)")
     p.add_argument("--no-checkov", action="store_true", help="skip the checkov baseline")
     p.add_argument("--drills", type=Path, help="drills.json of a drill run to include in the bundle")
+    add_sign_key_flag(p)
     add_aws_flags(p)
     p.set_defaults(func=run)
+
+
+def add_sign_key_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sign-key", metavar="FILE|env:NAME", help="sign the bundle's manifest with this Ed25519 private key (a file, or env:NAME)"
+    )
 
 
 def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) -> int:
     """The check; `drills` are journals of drills this process ran (tapguard audit)."""
     root = project.find_root()
     given = assessment.parse_plan_json_args(args.plan_json)
+    for name in given:
+        check_segment(name)  # it becomes a file name in the bundle: checked before anything is planned or written
+    sign_key = signing.private_key(args.sign_key) if args.sign_key else None
     names = list(args.environments) or ([] if given else [e.name for e in project.environments(root)])
     to_plan = [e for e in project.select(root, [n for n in names if n not in given])] if [n for n in names if n not in given] else []
     planned, secrets = plan_environments(args, to_plan)
@@ -47,7 +59,7 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
         run.drills = load_drills(args.drills)
     if drills:
         run.drills = drills
-    bundle = write_bundle(run, root, args.out or root / "evidence", secrets)
+    bundle = write_bundle(run, root, args.out or root / "evidence", secrets, sign_key=sign_key)
     out = Console(width=max(Console().width, 120))
     table = Table(title="PCI DSS v4.0.1 controls by requirement")
     table.add_column("requirement")

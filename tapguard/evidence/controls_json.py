@@ -1,32 +1,58 @@
-"""controls.json: requirement -> control -> environment -> resource -> result."""
+"""controls.json: requirement -> control -> environment -> result, sized by findings, not by the plan.
+
+`requirements` maps each PCI DSS requirement to its controls and their status per environment;
+`results` holds, once per control and environment, every failing, unknown or waived finding in
+full and only the addresses of the resources that passed (or were not applicable): the values
+a passing check read are in the plan (kept gzipped in the bundle), so they are not copied here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tapguard.controls import FAIL, NOT_APPLICABLE, UNKNOWN
 from tapguard.controls.assessment import Assessment
+
+FORMAT = "tapguard.controls/2"
+
+
+def _result(findings: list[Any], status: str) -> dict[str, Any]:
+    passed: dict[str, None] = {}
+    not_applicable: dict[str, None] = {}
+    detailed = []
+    for f in findings:
+        if f.status in (FAIL, UNKNOWN) or f.waiver:
+            detailed.append(f.as_dict())
+        elif f.status == NOT_APPLICABLE:
+            not_applicable.setdefault(f.address)
+        else:
+            passed.setdefault(f.address)  # ordered, without repeats: a resource checked on 5 attributes is listed once
+    out: dict[str, Any] = {"status": status, "findings": len(findings)}
+    if detailed:
+        out["failed_or_waived"] = detailed
+    if passed:
+        out["passed"] = list(passed)
+    if not_applicable:
+        out["not_applicable"] = list(not_applicable)
+    return out
 
 
 def render(run: Assessment) -> dict[str, Any]:
-    """requirement -> control -> environment -> resource -> result."""
-    by_requirement: dict[str, dict[str, Any]] = {}
+    by_control: dict[str, dict[str, list[Any]]] = {c: {e.name: [] for e in run.environments} for c in run.catalogue}
+    for env in run.environments:
+        for f in env.findings:
+            if f.control in by_control:
+                by_control[f.control][env.name].append(f)
+    requirements: dict[str, dict[str, Any]] = {}
     for control in run.catalogue.values():
-        reqs = list(control.requirements) or [f"mission:{control.family}"]
-        for req in reqs:
-            entry = by_requirement.setdefault(req, {})
-            entry[control.id] = {
+        for req in list(control.requirements) or [f"mission:{control.family}"]:
+            requirements.setdefault(req, {})[control.id] = {
                 "title": control.title,
                 "severity": control.severity,
-                "environments": {
-                    e.name: {
-                        "status": e.status_of(control.id),
-                        "resources": [f.as_dict() for f in e.findings if f.control == control.id],
-                    }
-                    for e in run.environments
-                },
+                "environments": {e.name: {"status": e.status_of(control.id)} for e in run.environments},
             }
     return {
-        "format": "tapguard.controls/1",
+        "format": FORMAT,
         "started": run.started.isoformat(),
         "finished": (run.finished or run.started).isoformat(),
         "git_sha": run.git_sha,
@@ -54,7 +80,11 @@ def render(run: Assessment) -> dict[str, Any]:
             }
             for c in run.catalogue.values()
         },
-        "requirements": dict(sorted(by_requirement.items(), key=lambda kv: _req_key(kv[0]))),
+        "requirements": dict(sorted(requirements.items(), key=lambda kv: _req_key(kv[0]))),
+        "results": {
+            cid: {env: _result(found, next(e for e in run.environments if e.name == env).status_of(cid)) for env, found in per_env.items()}
+            for cid, per_env in by_control.items()
+        },
         "waivers": run.waivers.report(),
     }
 

@@ -1,4 +1,12 @@
-"""report.md: the PR comment. Verdict first, failures with remediation, then the full matrix; < 60,000 characters."""
+"""report.md and the PR comment: sections in priority order, each self-contained.
+
+A section never leaves a fence or a <details> open, and truncation drops whole sections from
+the end, so a cut report still renders. Order: verdict and environments, waiver problems,
+tapguard's failures, checkov's failures (itemized), drills, then the full matrix, waivers, and
+scanner summaries. Sections are separated by an HTML comment (invisible on GitHub) so
+`comment()` can join several reports into one PR comment under GitHub's 65,536-character cap.
+New sections: add a function returning a list of sections and call it from `render` in its place.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +14,38 @@ from typing import Any
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
 from tapguard.controls.assessment import Assessment
+from tapguard.evidence import remediation
 
-LIMIT = 60_000
+LIMIT = 60_000  # one report; the PR comment joining several is capped by COMMENT_LIMIT
+COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters; leave room for the sticky header
 ICON = {PASS: "✅", FAIL: "❌", "waived": "⚠️", NOT_APPLICABLE: "➖"}
 MARKER = "<!-- tapguard-report -->"
+SECTION = "<!-- tapguard:section -->"
+MAX_ITEMS = 20
 
 
-def render(run: Assessment, drills: list[dict[str, Any]] | None = None, limit: int = LIMIT) -> str:
+def code(text: str) -> str:
+    """Inline code that a backtick inside cannot break."""
+    text = " ".join(str(text).split())
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def cell(text: Any) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def header(run: Assessment) -> list[str]:
     counts = run.counts()
     verdict = "❌ **FAIL**" if run.failed else "✅ **PASS**"
     lines = [
-        MARKER,
         f"## tapguard: PCI DSS v4.0.1 compliance {verdict}",
         "",
-        f"Commit `{run.git_sha}` · {run.started:%Y-%m-%d %H:%M} UTC · {len(run.catalogue)} controls",
+        f"Commit {code(run.git_sha)} · {run.started:%Y-%m-%d %H:%M} UTC · {len(run.catalogue)} controls · "
+        f"environments: {', '.join(e.name for e in run.environments)}",
         "",
         "| environment | region | plan (add/change/destroy) | pass | fail | waived | n/a |",
         "|---|---|---|---|---|---|---|",
@@ -27,57 +53,158 @@ def render(run: Assessment, drills: list[dict[str, Any]] | None = None, limit: i
     for env in run.environments:
         s, c = env.summary, counts[env.name]
         lines.append(
-            f"| {env.name} | {env.region} | {s['add']}/{s['change']}/{s['destroy']} | {c[PASS]} | {c[FAIL]} | {c['waived']} | {c[NOT_APPLICABLE]} |"
+            f"| {cell(env.name)} | {cell(env.region)} | {s['add']}/{s['change']}/{s['destroy']} | {c[PASS]} | {c[FAIL]} "
+            f"| {c['waived']} | {c[NOT_APPLICABLE]} |"
         )
-    if run.waivers.problems:
-        lines += ["", "### ⛔ Waiver problems", ""]
-        lines += [f"- `{p.address}`: {p.message}" for p in run.waivers.problems]
-    failures = [(env, control) for env in run.environments for control in run.catalogue.values() if env.status_of(control.id) == FAIL]
-    if failures:
-        lines += ["", "### Failures", ""]
-        for env, control in failures:
-            bad = [f for f in env.findings if f.control == control.id and f.status in (FAIL, UNKNOWN) and not f.waiver]
-            lines.append(
-                f"<details><summary>❌ <b>{control.id}</b> {control.title} · {env.name} · PCI DSS {', '.join(control.requirements) or control.family} · {len(bad)} finding(s)</summary>\n"
-            )
-            for f in bad[:20]:
-                lines.append(f"- `{f.address}` `{f.attribute}`: {f.message}; actual `{f.actual!r}`, expected {f.expected}")
-            if len(bad) > 20:
-                lines.append(f"- … {len(bad) - 20} more in controls.json")
-            lines += ["", "Remediation:", "```hcl", control.remediation.strip(), "```", "</details>"]
-    for drill in drills or []:
-        verdict = drill.get("verdict", {})
-        lines += [
-            "",
-            f"### Drill: {drill.get('title', '')} {'✅' if verdict.get('passed') else '❌'}",
-            "",
-            f"downtime **{verdict.get('downtime_s', '?')} s** (limit {verdict.get('max_downtime_s', '?')} s) · "
-            f"steady state back after **{verdict.get('time_to_steady_s', '-')} s** · "
-            f"acknowledged writes {verdict.get('acknowledged', '?')} · lost **{verdict.get('lost', '?')}**",
+    return ["\n".join(lines)]
+
+
+def waiver_problems(run: Assessment) -> list[str]:
+    if not run.waivers.problems:
+        return []
+    return ["### ⛔ Waiver problems\n\n" + "\n".join(f"- {code(p.address)}: {cell(p.message)}" for p in run.waivers.problems)]
+
+
+def failures(run: Assessment) -> list[str]:
+    failing = [(env, c) for env in run.environments for c in run.catalogue.values() if env.status_of(c.id) == FAIL]
+    if not failing:
+        return []
+    out = [f"### ❌ tapguard failures ({len(failing)})"]
+    for env, control in failing:
+        bad = [f for f in env.findings if f.control == control.id and f.status in (FAIL, UNKNOWN) and not f.waiver]
+        reqs = ", ".join(control.requirements) or control.family
+        items = [
+            f"- {code(f.address)} {code(f.attribute) if f.attribute else ''}: {cell(f.message)}; actual {code(remediation.value(f.actual))}, "
+            f"expected {cell(f.expected)}"
+            for f in bad[:MAX_ITEMS]
         ]
-        # why it failed (a limping service, lost writes, a downtime over the limit), one line each
-        lines += [f"- {reason}" for reason in verdict.get("reasons", [])]
-    lines += [
-        "",
-        "### Controls by requirement",
-        "",
-        "| requirement | control | " + " | ".join(e.name for e in run.environments) + " |",
-        "|---|---|" + "---|" * len(run.environments),
-    ]
+        if len(bad) > MAX_ITEMS:
+            items.append(f"- … {len(bad) - MAX_ITEMS} more in controls.json")
+        out.append(
+            f"<details><summary>❌ <b>{control.id}</b> {cell(control.title)} · {cell(env.name)} · PCI DSS {reqs} · {len(bad)} finding(s)"
+            "</summary>\n\n" + "\n".join(items) + f"\n\n**Remediation.** {remediation.markdown(control.remediation)}\n\n</details>"
+        )
+    return out
+
+
+def checkov_failures(run: Assessment) -> list[str]:
+    out = []
+    for scan in run.checkov:
+        bad = scan.gate_failures if scan.available else []
+        if not bad:
+            continue
+        items = [
+            f"- {code(f['check_id'])} {cell(f.get('check_name') or '')} · {code(f.get('resource') or '')}"
+            + (f" · {code(str(f.get('file') or '') + ':' + str((f.get('lines') or [''])[0]))}" if f.get("file") else "")
+            + (f" · controls {', '.join(f['controls'])}" if f.get("controls") else "")
+            for f in bad[:MAX_ITEMS]
+        ]
+        if len(bad) > MAX_ITEMS:
+            items.append(f"- … {len(bad) - MAX_ITEMS} more in checkov.json")
+        out.append(
+            f"<details open><summary>❌ <b>checkov {cell(scan.scope)}</b> · {len(bad)} failed</summary>\n\n"
+            + "\n".join(items)
+            + "\n\n</details>"
+        )
+    return ["### ❌ checkov failures", *out] if out else []
+
+
+def drills(journals: list[dict[str, Any]] | None) -> list[str]:
+    out = []
+    for drill in sorted(journals or [], key=lambda d: bool(d.get("verdict", {}).get("passed"))):  # failing drills first
+        v = drill.get("verdict", {})
+        text = (
+            f"### Drill: {cell(drill.get('title', ''))} {'✅' if v.get('passed') else '❌'}\n\n"
+            f"downtime **{v.get('downtime_s', '?')} s** (limit {v.get('max_downtime_s', '?')} s) · "
+            f"steady state back after **{v.get('time_to_steady_s', '-')} s** · "
+            f"acknowledged writes {v.get('acknowledged', '?')} · lost **{v.get('lost', '?')}**"
+        )
+        reasons = v.get("reasons") or []
+        if reasons:
+            text += "\n\n" + "\n".join(f"- {cell(r)}" for r in reasons)
+        out.append(text)
+    return out
+
+
+def matrix(run: Assessment, rows_per_section: int = 60) -> list[str]:
+    head = (
+        "| requirement | control | " + " | ".join(cell(e.name) for e in run.environments) + " |\n|---|---|" + "---|" * len(run.environments)
+    )
+    rows = []
     for control in run.catalogue.values():
         reqs = ", ".join(control.requirements) or f"({control.family})"
-        cells = " | ".join(ICON[e.status_of(control.id)] for e in run.environments)
-        lines.append(f"| {reqs} | {control.id} {control.title} | {cells} |")
-    used = run.waivers.report()["used"]
-    if used:
-        lines += ["", "### Waivers in use", ""] + [
-            f"- {w['control']} `{w['address']}` until {w['expires']} ({w['owner']}, {w['ticket']}): {w['reason']}" for w in used
-        ]
-    lines += ["", *(scan.summary_line() for scan in run.checkov)]
-    text = "\n".join(lines) + "\n"
-    if len(text) > limit:
-        cut = text[: limit - 200]
-        text = (
-            cut[: cut.rfind("\n")] + "\n\n… report truncated to fit a PR comment; the full results are in controls.json and report.html.\n"
+        rows.append(
+            f"| {reqs} | {control.id} {cell(control.title)} | " + " | ".join(ICON[e.status_of(control.id)] for e in run.environments) + " |"
         )
+    chunks = [rows[i : i + rows_per_section] for i in range(0, len(rows), rows_per_section)]
+    return ["### Controls by requirement\n\n" + head + "\n" + "\n".join(chunks[0])] + [head + "\n" + "\n".join(c) for c in chunks[1:]]
+
+
+def waivers(run: Assessment) -> list[str]:
+    used = run.waivers.report()["used"]
+    if not used:
+        return []
+    return [
+        "### Waivers in use\n\n"
+        + "\n".join(
+            f"- {w['control']} {code(w['address'])} until {w['expires']} ({cell(w['owner'])}, {cell(w['ticket'])}): {cell(w['reason'])}"
+            for w in used
+        )
+    ]
+
+
+def scanners(run: Assessment) -> list[str]:
+    return ["\n".join(f"- {scan.summary_line()}" for scan in run.checkov)] if run.checkov else []
+
+
+def sections(run: Assessment, journals: list[dict[str, Any]] | None = None) -> list[str]:
+    """Every section, most important first."""
+    return [
+        *header(run),
+        *waiver_problems(run),
+        *failures(run),
+        *checkov_failures(run),
+        *drills(journals),
+        *matrix(run),
+        *waivers(run),
+        *scanners(run),
+    ]
+
+
+def fit(parts: list[str], limit: int, where: str = "controls.json and report.html") -> str:
+    """Whole sections in order while they fit under `limit`; a note says what was left out."""
+    out: list[str] = []
+    size = 0
+    for i, part in enumerate(parts):
+        piece = part + "\n\n" + SECTION + "\n\n"
+        note = f"… {len(parts) - i} more section(s) left out to fit a PR comment; everything is in {where}.\n"
+        rest_fits = size + len(piece) + (len(note) if i < len(parts) - 1 else 0) <= limit
+        if not rest_fits:
+            out.append(note if size + len(note) <= limit else "")
+            break
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
+
+
+def render(run: Assessment, journals: list[dict[str, Any]] | None = None, limit: int = LIMIT) -> str:
+    return fit([MARKER, *sections(run, journals)], limit)
+
+
+def comment(reports: list[str], limit: int = COMMENT_LIMIT) -> str:
+    """One PR comment from several report.md: each report gets an equal share (unused share goes to the others),
+    cut at its section boundaries, failures first in each."""
+    split = [[s.strip() for s in text.split(SECTION) if s.strip() and s.strip() != MARKER] for text in reports]
+    head = MARKER + "\n\n"
+    budget = limit - len(head) - 2 * len(reports)
+    sizes = sorted(range(len(split)), key=lambda i: sum(len(s) + len(SECTION) + 4 for s in split[i]))
+    shares: dict[int, int] = {}
+    left = budget
+    for n, i in enumerate(sizes):
+        share = left // (len(sizes) - n)
+        shares[i] = share
+        left -= min(share, sum(len(s) + len(SECTION) + 4 for s in split[i]) + 200)
+    body = "\n\n".join(fit(split[i], shares[i], "each environment's evidence bundle").strip() for i in range(len(split)))
+    text = head + body + "\n"
+    assert len(text) <= limit, "shares add up to the limit"
     return text

@@ -1,17 +1,30 @@
-"""SARIF 2.1.0: one run per environment; each failure located at the .tf file and line of its resource."""
+"""SARIF 2.1.0 for GitHub code scanning: one run per environment, every result located.
+
+Rules carry the `security` tag (GitHub applies `security-severity` only then), PCI DSS tags,
+markdown help with the remediation, and a helpUri to the check's source at the run's commit.
+A finding on a resource is located at its block; a D1 finding at the line it names; an
+aggregate finding (a stack-wide requirement) at the root module's main.tf.
+"""
 
 from __future__ import annotations
 
+import inspect
+import os
+import re
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tapguard.controls import FAIL, UNKNOWN
+from tapguard.controls import FAIL, UNKNOWN, Control
 from tapguard.controls.assessment import Assessment, EnvironmentResult
+from tapguard.evidence import remediation
 from tapguard.planning import hcl
 from tapguard.planning.model import strip_indexes
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_HCL_WHERE = re.compile(r"^(?P<file>[^\s:/]+\.tf):(?P<line>\d+) (?P<type>[\w-]+)\.(?P<name>[\w-]+)$")
 
 
 @cache
@@ -20,7 +33,14 @@ def _blocks(directory: Path) -> dict[tuple[str, str], hcl.ResourceBlock]:
 
 
 def locate(env: EnvironmentResult, address: str) -> tuple[Path, int] | None:
-    """module.kms.aws_kms_key.this["aurora"] -> (modules/kms/main.tf, line)."""
+    """module.kms.aws_kms_key.this["aurora"] -> (modules/kms/main.tf, line); "main.tf:12 aws_x.y" (D1) -> that line."""
+    named = _HCL_WHERE.match(address)
+    if named:
+        for directory in env.hcl_dirs:
+            block = _blocks(directory).get((named["type"], named["name"])) if directory.is_dir() else None
+            if block and block.file.name == named["file"] and block.line == int(named["line"]):
+                return block.file, block.line
+        return None
     bare = strip_indexes(address)
     parts = bare.split(".")
     module_parts: list[str] = []
@@ -32,60 +52,129 @@ def locate(env: EnvironmentResult, address: str) -> tuple[Path, int] | None:
     if len(parts) != 2:
         return None
     module = ".".join(module_parts)
-    directory = env.module_sources.get(module) if module else (env.hcl_dirs[0] if env.hcl_dirs else None)
-    if directory is None or not directory.is_dir():
+    stack: Path | None = env.module_sources.get(module) if module else (env.hcl_dirs[0] if env.hcl_dirs else None)
+    if stack is None or not stack.is_dir():
         return None
-    block = _blocks(directory).get((parts[0], parts[1]))
+    block = _blocks(stack).get((parts[0], parts[1]))
     return (block.file, block.line) if block else None
 
 
+def root_main(env: EnvironmentResult) -> Path | None:
+    """Where a stack-wide finding lives: the root module's main.tf (or its first .tf file)."""
+    if not env.hcl_dirs or not env.hcl_dirs[0].is_dir():
+        return None
+    main = env.hcl_dirs[0] / "main.tf"
+    return main if main.is_file() else next(iter(sorted(env.hcl_dirs[0].glob("*.tf"))), None)
+
+
+def repository_url(root: Path) -> str | None:
+    """The project's own web address: the GitHub repository of the CI run, else the https form of `origin`."""
+    server, repo = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    if server and repo:
+        return f"{server.rstrip('/')}/{repo}"
+    try:
+        git = ["git", "-C", str(root), "remote", "get-url", "origin"]
+        proc = subprocess.run(git, check=False, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    url = proc.stdout.strip()
+    ssh = re.fullmatch(r"git@([\w.-]+):(.+?)(\.git)?", url)
+    if ssh:
+        return f"https://{ssh[1]}/{ssh[2]}"
+    https = re.fullmatch(r"(https://[^@\s]+?)(\.git)?", url)  # never a URL with credentials in it
+    return https[1] if https else None
+
+
+def _uri(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _source(control: Control, root: Path) -> tuple[str, int] | None:
+    try:
+        fn = inspect.unwrap(control.check)
+        file = Path(inspect.getsourcefile(fn) or "")
+        return _uri(file, root), inspect.getsourcelines(fn)[1]
+    except (OSError, TypeError, KeyError):
+        return None
+
+
+def rule(control: Control, root: Path, repo: str | None, sha: str) -> dict[str, Any]:
+    reqs = ", ".join(control.requirements) or f"mission: {control.family}"
+    help_md = (
+        f"**PCI DSS v4.0.1 {reqs}** · severity {control.severity}\n\n**Risk.** {control.risk}\n\n"
+        f"**Remediation.**\n\n{remediation.markdown(control.remediation)}\n"
+    )
+    out: dict[str, Any] = {
+        "id": control.id,
+        "name": re.sub(r"[^0-9A-Za-z]+", " ", control.title).title().replace(" ", ""),
+        "shortDescription": {"text": control.title},
+        "fullDescription": {"text": control.risk},
+        "help": {"text": f"PCI DSS {reqs}. Risk: {control.risk} Remediation: {control.remediation.strip()}", "markdown": help_md},
+        "defaultConfiguration": {"level": LEVEL.get(control.severity, "warning")},
+        "properties": {
+            "tags": ["security", "compliance", "PCI-DSS", *(f"PCI-DSS-{r}" for r in control.requirements), control.family],
+            "security-severity": _score(control.severity),
+            "precision": "high",
+            "problem.severity": LEVEL.get(control.severity, "warning").replace("note", "recommendation"),
+        },
+    }
+    where = _source(control, root)
+    if repo and where:
+        out["helpUri"] = f"{repo}/blob/{sha}/{where[0]}#L{where[1]}"
+    return out
+
+
 def render(run: Assessment, root: Path) -> dict[str, Any]:
+    import tapguard
+
+    repo = repository_url(root)
+    driver: dict[str, Any] = {"name": "tapguard", "version": tapguard.__version__, "semanticVersion": tapguard.__version__}
+    if repo:
+        driver["informationUri"] = repo
     runs = []
     for env in run.environments:
-        rules = [
-            {
-                "id": c.id,
-                "name": c.title,
-                "shortDescription": {"text": c.title},
-                "fullDescription": {"text": c.risk},
-                "help": {"text": c.remediation},
-                "properties": {"tags": [f"PCI-DSS-{r}" for r in c.requirements] + [c.family], "security-severity": _score(c.severity)},
-            }
-            for c in run.catalogue.values()
-        ]
+        rules = [rule(c, root, repo, run.git_sha) for c in run.catalogue.values()]
+        index = {c: i for i, c in enumerate(run.catalogue)}
         results = []
         for f in env.findings:
             if f.status not in (FAIL, UNKNOWN) or f.waiver:
                 continue
             control = run.catalogue.get(f.control)
             where = locate(env, f.address)
+            aggregate = where is None
+            if where is None:
+                main = root_main(env)
+                where = (main, 1) if main else None
             location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]}
             if where:
-                path, line = where
-                try:
-                    uri = str(path.resolve().relative_to(root.resolve()))
-                except ValueError:
-                    uri = str(path)
-                location["physicalLocation"] = {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}
-            results.append(
-                {
-                    "ruleId": f.control,
-                    "level": LEVEL.get(control.severity if control else "medium", "warning"),
-                    "message": {
-                        "text": f"[{env.name}] {f.address} {f.attribute}: {f.message} (actual {f.actual!r}, expected {f.expected})"
-                    },
-                    "locations": [location],
-                    "partialFingerprints": {"tapguard/v1": f"{env.name}:{f.control}:{f.address}:{f.attribute}"},
-                }
+                location["physicalLocation"] = {"artifactLocation": {"uri": _uri(where[0], root)}, "region": {"startLine": where[1]}}
+            text = (
+                f"[{env.name}] {f.address} {f.attribute}".rstrip()
+                + f": {f.message} (actual {remediation.value(f.actual)}, expected {f.expected})"
             )
+            result: dict[str, Any] = {
+                "ruleId": f.control,
+                "level": LEVEL.get(control.severity if control else "medium", "warning"),
+                "message": {"text": text + (" — a stack-wide finding, shown at the root module" if aggregate else "")},
+                "locations": [location],
+                "partialFingerprints": {"tapguard/v1": f"{env.name}:{f.control}:{f.address}:{f.attribute}"},
+            }
+            if f.control in index:
+                result["ruleIndex"] = index[f.control]
+            results.append(result)
         runs.append(
             {
-                "tool": {"driver": {"name": "tapguard", "informationUri": "https://example.invalid/tapguard", "rules": rules}},
+                "tool": {"driver": {**driver, "rules": rules}},
                 "automationDetails": {"id": f"tapguard/{env.name}/"},
+                "originalUriBaseIds": {"SRCROOT": {"uri": root.resolve().as_uri() + "/"}},
+                "versionControlProvenance": [{"repositoryUri": repo, "revisionId": run.git_sha}] if repo else [],
                 "results": results,
             }
         )
-    return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": runs}
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": runs}
 
 
 def _score(severity: str) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tapguard import controls
 from tapguard.controls import assessment
@@ -26,23 +28,25 @@ FILES = {
     "results.sarif",
     "checkov.json",
     "manifest.json",
-    "plans/ci-identity.plan.json",
-    "plans/eu-west-1.plan.json",
-    "plans/us-west-2.plan.json",
+    "manifest.dsse.json",
+    "plans/ci-identity.plan.json.gz",
+    "plans/eu-west-1.plan.json.gz",
+    "plans/us-west-2.plan.json.gz",
 }
+KEY = Ed25519PrivateKey.generate()
 
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory, env_plans: dict[str, Path], endpoint: Any, root: Path) -> tuple[Any, Path]:
     run = assessment.assess(root, project.environments(root), env_plans, None, use_checkov=True)
-    bundle = write_bundle(run, root, tmp_path_factory.mktemp("evidence"), endpoint.secret_strings())
+    bundle = write_bundle(run, root, tmp_path_factory.mktemp("evidence"), endpoint.secret_strings(), sign_key=KEY)
     return run, bundle.path
 
 
 def test_bundle_has_every_file_and_verifies(checked: tuple[Any, Path]) -> None:
     run, path = checked
     assert {str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()} == FILES
-    assert verify(path).ok
+    assert verify(path, KEY.public_key()).signature == "valid"
     manifest = json.loads((path / "manifest.json").read_text())
     assert set(manifest["plans"]) == {"ci-identity", "eu-west-1", "us-west-2"} and manifest["git_sha"] == run.git_sha
     assert manifest["tools"]["checkov"] != "not installed"
@@ -70,7 +74,7 @@ def test_no_seeded_secret_anywhere_in_the_bundle(checked: tuple[Any, Path], endp
     assert secrets
     for file in checked[1].rglob("*"):
         if file.is_file():
-            text = file.read_text()
+            text = gzip.decompress(file.read_bytes()).decode() if file.suffix == ".gz" else file.read_text()
             assert not [s for s in secrets if s in text], f"{file.name} leaks a seeded secret"
 
 
