@@ -174,11 +174,10 @@ def _unquote(value: Any) -> Any:
     return value
 
 
-def _hcl2_attribute(value: Any) -> Any:
+def _hcl2_attributes(data: dict[str, Any]) -> dict[str, Any]:
     """bc-python-hcl2 wraps every attribute value in a one-element list; python-hcl2 8.x does not."""
-    if isinstance(value, list) and len(value) == 1:
-        return _unquote(value[0])
-    return _unquote(value)
+    wrapped = all(isinstance(v, list) and len(v) == 1 for v in data.values())
+    return {k: _unquote(v[0] if wrapped else v) for k, v in data.items()}
 
 
 def test_agrees_with_the_installed_hcl2_library() -> None:
@@ -188,7 +187,7 @@ def test_agrees_with_the_installed_hcl2_library() -> None:
         tfvars = stack / "terraform.tfvars"
         if tfvars.is_file():
             with tfvars.open() as handle:
-                theirs = {k: _hcl2_attribute(v) for k, v in hcl2.load(handle).items()}
+                theirs = _hcl2_attributes(hcl2.load(handle))
             assert hcl.load_tfvars(tfvars) == theirs, stack.name
     for directory in STACKS + MODULES:
         for tf in sorted(directory.glob("*.tf")):
