@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
@@ -15,9 +15,11 @@ from tapguard.cli.common import console
 from tapguard.drill.runner import drill_lock, run_drill
 from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.base import FailoverTarget
-from tapguard.drill.targets.build import TargetParams, build_targets
 from tapguard.errors import TapguardError
 from tapguard.planning import project
+
+if TYPE_CHECKING:  # the targets import the database clients of tapguard[drill]: only when a drill runs
+    from tapguard.drill.targets.build import TargetParams
 
 
 def register(sub: Any) -> None:
@@ -61,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def target_params(args: argparse.Namespace) -> TargetParams:
+    from tapguard.drill.targets.build import TargetParams
+
     return TargetParams(
         target=args.target,
         component=args.component,
@@ -81,6 +85,8 @@ def target_params(args: argparse.Namespace) -> TargetParams:
 
 
 def targets(args: argparse.Namespace) -> list[FailoverTarget]:
+    from tapguard.drill.targets.build import build_targets
+
     with console.status("preparing the drill targets"):
         return build_targets(target_params(args))
 

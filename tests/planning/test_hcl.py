@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tapguard import hcl, project
 from tapguard.errors import TapguardError
+from tapguard.planning import hcl, project
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STACKS = sorted(p for p in (ROOT / "environments").iterdir() if p.is_dir())
 MODULES = sorted(p for p in (ROOT / "modules").iterdir() if p.is_dir() and any(p.glob("*.tf")))
 RESOURCE_LINE = re.compile(r'^resource\s+"([^"]+)"\s+"([^"]+)"\s*\{', re.MULTILINE)
@@ -155,7 +155,7 @@ def test_tapguard_never_imports_an_hcl2_library() -> None:
     modules = ROOT / "modules"
     code = (
         "import sys; from pathlib import Path; "
-        "from tapguard import project, hcl; from tapguard.evidence import sarif; from tapguard.controls import lifecycle; "
+        "from tapguard.planning import project, hcl; from tapguard.evidence import sarif; from tapguard.controls.checks import lifecycle; "
         f"project.environments(Path({str(ROOT)!r})); [hcl.resource_blocks(p) for p in Path({str(modules)!r}).iterdir() if p.is_dir()]; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('hcl2', 'lark')))"
     )
