@@ -69,7 +69,15 @@ def tests(session: nox.Session) -> None:
     """The harness's own tests, the PCI suite on real plans, and the lab drills (installs the lab's packages)."""
     install(session, "full")
     session.run("tapguard", "lab", "install")
-    session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
+    session.run("pytest", "-p", "no:cacheprovider", "-m", "not install", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_base(session: nox.Session) -> None:
+    """The same suite without checkov ([drill,test] only, no hcl2 library), lab drills aside, and the fresh installs:
+    `pip install .` plans, checks and writes evidence; the action and the pre-commit hook on a scratch repository."""
+    install(session, "test")
+    session.run("pytest", "-p", "no:cacheprovider", "-m", "not lab", *session.posargs)
 
 
 @nox.session(python=PYTHON)
