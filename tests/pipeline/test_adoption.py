@@ -213,9 +213,9 @@ def test_action_runs_the_check_and_publishes_every_report(action_run: Runner, sc
         for r in run["results"]
         for loc in r.get("locations", [])
     }
-    assert "infra/modules/bucket/main.tf" in uris, uris  # D1, located in the adopter's own layout
+    assert "infra/modules/bucket/main.tf" in uris, uris  # the module's bucket fails controls: located in the adopter's layout
     junit = ET.parse(used["mikepenz/action-junit-report"]["report_paths"]).getroot()
-    assert junit.tag in ("testsuites", "testsuite") and junit.iter("testcase")
+    assert junit.tag in ("testsuites", "testsuite") and any(True for _ in junit.iter("testcase"))
     comment = Path(used["marocchino/sticky-pull-request-comment"]["path"]).read_text()
     assert used["marocchino/sticky-pull-request-comment"]["header"] == "tapguard" and "D1" in comment
     # every report went out first; then the last step fails the job with tapguard's exit code
