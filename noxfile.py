@@ -78,7 +78,7 @@ def tests_base(session: nox.Session) -> None:
     """The same suite without checkov ([drill,test] only, no hcl2 library), lab drills aside, and the fresh installs:
     `pip install .` plans, checks and writes evidence; the action and the pre-commit hook on a scratch repository."""
     install(session, "test")
-    session.run("pytest", "-p", "no:cacheprovider", "-m", "not lab", *session.posargs)
+    session.run("pytest", "tests", "compliance_tests", "-p", "no:cacheprovider", "-m", "not lab", *session.posargs)
 
 
 @nox.session(python=PYTHON)

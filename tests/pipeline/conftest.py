@@ -41,6 +41,11 @@ def base_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     env_dir = work / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    installed = run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "."], cwd=project)
+    # the locked versions first (hash-checked, no resolver backtracking over boto3 releases), then the plain install
+    locked = run(
+        [python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", "-r", "requirements/base.txt"], cwd=project, timeout=1800
+    )
+    assert locked.returncode == 0, locked.stderr[-3000:]
+    installed = run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "."], cwd=project, timeout=1800)
     assert installed.returncode == 0, installed.stderr[-3000:]
     return env_dir / "bin" / "tapguard", project
