@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
 nox.options.reuse_existing_virtualenvs = True
@@ -10,55 +13,99 @@ nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
 
+# requirements/<name>.txt: hash-locked dependencies of one set of extras, all pinned from one resolution of every extra
+# (nox -s lock); dev holds test because mypy reads the pytest plugin. requirements/tools.txt (nox, build, twine) is
+# resolved apart: checkov pins an old packaging.
+LOCKS = {"base": (), "dev": ("dev", "test"), "test": ("drill", "test"), "full": ("scan", "drill", "test")}
+TOOLS = "requirements/tools"
 
-def install(session: nox.Session, *extras: str) -> None:
-    spec = f".[{','.join(extras)}]" if extras else "."
-    session.install("-q", "-e", spec)
+
+def install(session: nox.Session, lock: str = "base") -> None:
+    """The locked dependencies, hash-checked, then tapguard itself without resolving anything again."""
+    session.install("-q", "--require-hashes", "--no-deps", "-r", f"requirements/{lock}.txt")
+    session.install("-q", "--no-deps", "-e", ".")
+    session.run("python", "-m", "pip", "check", silent=True)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format), mypy on the package, terraform fmt."""
+    """ruff (lint + format), mypy on the package, terraform fmt, zizmor on the workflows and the action."""
     install(session, "dev")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     session.run("terraform", "fmt", "-check", "-recursive", "modules", "environments", external=True)
+    # offline: no GitHub API look-ups; pinned SHAs are checked for form, not resolved
+    session.run("zizmor", "--offline", "--min-severity", "medium", ".github/workflows", "action.yml")
+
+
+@nox.session(python=PYTHON)
+def lock(session: nox.Session) -> None:
+    """Refresh requirements/*.txt from pyproject.toml (keeps current pins unless: nox -s lock -- --upgrade)."""
+    session.install("-q", "uv>=0.5")
+    common = ["--universal", "--python-version", PYTHON, "--generate-hashes", "--quiet", "--custom-compile-command", "nox -s lock"]
+    universe = Path(session.create_tmp()) / "universe.txt"
+    # the current pins, as preferences for the one resolution every set is pinned from
+    current = [Path(f"requirements/{name}.txt") for name in ("full", "dev")]
+    universe.write_text("".join(path.read_text() for path in current if path.exists()))
+    session.run("uv", "pip", "compile", "pyproject.toml", "--all-extras", *common, "-o", str(universe), *session.posargs)
+    for name, extras in LOCKS.items():
+        flags = [flag for extra in extras for flag in ("--extra", extra)]
+        session.run("uv", "pip", "compile", "pyproject.toml", *flags, "-c", str(universe), *common, "-o", f"requirements/{name}.txt")
+    session.run("uv", "pip", "compile", f"{TOOLS}.in", *common, "-o", f"{TOOLS}.txt", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def package(session: nox.Session) -> None:
+    """Build the sdist and wheel and check their metadata renders on PyPI: python -m build, twine check --strict."""
+    session.install("-q", "--require-hashes", "-r", f"{TOOLS}.txt")
+    out = Path(session.create_tmp()) / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(out), ".")
+    session.run("twine", "check", "--strict", *map(str, sorted(out.iterdir())))
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The harness's own tests, the PCI suite on real plans, and the lab drills (installs the lab's packages)."""
-    install(session, "scan", "dev", "test")  # dev: tftest plans the module examples; test: xmlschema, sarif-pydantic
+    install(session, "full")
     session.run("tapguard", "lab", "install")
-    session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
+    session.run("pytest", "-p", "no:cacheprovider", "-m", "not install", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_base(session: nox.Session) -> None:
+    """The same suite without checkov ([drill,test] only, no hcl2 library), lab drills aside, and the fresh installs:
+    `pip install .` plans, checks and writes evidence; the action and the pre-commit hook on a scratch repository."""
+    install(session, "test")
+    session.run("pytest", "tests", "compliance_tests", "-p", "no:cacheprovider", "-m", "not lab", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def plan(session: nox.Session) -> None:
     """Plan environments: nox -s plan -- [ENV...] [--aws]."""
-    install(session)
+    install(session, "base")
     session.run("tapguard", "plan", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def check(session: nox.Session) -> None:
     """PCI DSS check with evidence: nox -s check -- [ENV...] [--plan-json ENV=PATH] [--aws]."""
-    install(session, "scan")
+    install(session, "full")
     session.run("tapguard", "check", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def compliance(session: nox.Session) -> None:
     """The PCI suite as pytest: nox -s compliance -- [--env ENV] [--plan-json ENV=PATH] [--evidence DIR]."""
-    install(session)
+    install(session, "test")
     session.run("pytest", "compliance_tests", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def drill(session: nox.Session) -> None:
     """Failover drill: nox -s drill -- --target lab|aws [--component aurora|redis|all] [...]."""
-    install(session)
+    install(session, "test")
     if "aws" not in session.posargs:
         session.run("tapguard", "lab", "install")
     session.run("tapguard", "drill", *session.posargs)
@@ -67,7 +114,7 @@ def drill(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def audit(session: nox.Session) -> None:
     """The main job: plan both stacks, check every PCI control, run a lab drill, write one evidence bundle."""
-    install(session, "scan")
+    install(session, "full")
     session.run("tapguard", "lab", "install")
     session.run("tapguard", "audit", *session.posargs)
 
@@ -82,5 +129,5 @@ def evidence(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks, reported as ratios measured in one run."""
-    install(session, "scan")
+    install(session, "full")
     session.run("python", "bench/bench_controls.py", *session.posargs)

@@ -26,8 +26,7 @@ def _cell(value: Any) -> str:
 
 
 def _type(raw: Any) -> str:
-    text = str(hcl.attribute(raw) if raw is not None else "any")
-    return text.removeprefix("${").removesuffix("}")
+    return "any" if raw is None else str(raw)
 
 
 def tables(module: Path) -> str:
@@ -35,22 +34,20 @@ def tables(module: Path) -> str:
     outputs: list[tuple[str, dict[str, Any]]] = []
     for tf in sorted(module.glob("*.tf")):
         data = hcl.load(tf)
-        for block in data.get("variable", []):
-            variables += list(block.items())
-        for block in data.get("output", []):
-            outputs += list(block.items())
+        variables += [(b.labels[0], b.attributes) for b in data.children("variable")]
+        outputs += [(b.labels[0], b.attributes) for b in data.children("output")]
     lines = ["## Inputs", "", "| name | description | type | default | required |", "|---|---|---|---|---|"]
     for name, body in variables:
         has_default = "default" in body
-        raw = hcl.attribute(body.get("default")) if has_default else ""
-        default = raw if isinstance(raw, str) else json.dumps(raw)
+        raw = body.get("default") if has_default else ""
+        default = raw if isinstance(raw, str | hcl.Expression) else json.dumps(raw)
         lines.append(
-            f"| `{name}` | {_cell(hcl.attribute(body.get('description', '')))} | `{_cell(_type(body.get('type')))}` | "
+            f"| `{name}` | {_cell(body.get('description', ''))} | `{_cell(_type(body.get('type')))}` | "
             f"{'`' + _cell(default) + '`' if has_default else ''} | {'no' if has_default else 'yes'} |"
         )
     lines += ["", "## Outputs", "", "| name | description |", "|---|---|"]
     for name, body in outputs:
-        lines.append(f"| `{name}` | {_cell(hcl.attribute(body.get('description', '')))} |")
+        lines.append(f"| `{name}` | {_cell(body.get('description', ''))} |")
     return "\n".join(lines)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from tapguard.errors import TapguardError
+from tapguard.extras import missing_extra
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -14,9 +17,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        try:
+            return int(args.func(args))
+        except ModuleNotFoundError as exc:
+            extra = missing_extra(exc, args.command)
+            if extra is None:
+                raise
+            raise extra from exc
     except TapguardError as exc:
-        console.print(f"[bold red]tapguard: error:[/] {exc}", soft_wrap=True)
+        # escaped: messages carry [brackets] (extras, list reprs) that rich would read as markup
+        console.print(f"[bold red]tapguard: error:[/] {escape(str(exc))}", soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("[bold red]tapguard: interrupted[/]")

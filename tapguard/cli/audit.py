@@ -12,7 +12,6 @@ from tapguard.cli.drill import print_verdicts
 from tapguard.drill.runner import drill_lock, run_drill
 from tapguard.drill.settings import DrillSettings
 from tapguard.evidence import signing
-from tapguard.lab.lab import project_lab
 
 
 def register(sub: Any) -> None:
@@ -26,12 +25,14 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tapguard.drill.targets.lab import LabPostgres, LabRedis
-
     if args.sign_key:
         signing.private_key(args.sign_key)  # a bad key fails now, not after the drills
     journals: list[dict[str, Any]] = []
     if not args.no_drill:
+        # the lab and its drills need the database clients of tapguard[drill]
+        from tapguard.drill.targets.lab import LabPostgres, LabRedis
+        from tapguard.lab.lab import project_lab
+
         lab = project_lab()
         started = lab.load() is None
         try:

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     for problem in run.waivers.problems:
         out.print(f"[bold red]WAIVER[/] {problem.address}: {problem.message}", soft_wrap=True)
     for scan in run.checkov:
-        out.print(scan.summary_line())
+        out.print(scan.summary_line(), markup=False)  # plain text: "tapguard[scan]" is not markup
     out.print(f"evidence: {display(bundle.path, root)} (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)")
     gate = [s for s in run.checkov if s.scope == "hcl" and s.gate_failures]
     verdict = "FAIL" if run.failed or gate else "PASS"

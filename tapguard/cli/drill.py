@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
@@ -17,9 +17,11 @@ from tapguard.drill import repeats
 from tapguard.drill.runner import drill_lock, run_drill
 from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.base import FailoverTarget
-from tapguard.drill.targets.build import TargetParams, build_targets
 from tapguard.errors import TapguardError
 from tapguard.planning import project
+
+if TYPE_CHECKING:  # the targets import the database clients of tapguard[drill]: only when a drill runs
+    from tapguard.drill.targets.build import TargetParams
 
 
 def register(sub: Any) -> None:
@@ -67,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def target_params(args: argparse.Namespace) -> TargetParams:
+    from tapguard.drill.targets.build import TargetParams
+
     return TargetParams(
         target=args.target,
         component=args.component,
@@ -87,6 +91,8 @@ def target_params(args: argparse.Namespace) -> TargetParams:
 
 
 def targets(args: argparse.Namespace) -> list[FailoverTarget]:
+    from tapguard.drill.targets.build import build_targets
+
     with console.status("preparing the drill targets"):
         return build_targets(target_params(args))
 

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from tapguard.cli.common import console
 from tapguard.lab import packages
-from tapguard.lab.lab import project_lab
 
 
 def register(sub: Any) -> None:
@@ -30,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
         installed = packages.install()
         console.print(f"lab packages: {'installed ' + ' '.join(installed) if installed else 'all present'}")
         return 0
+    from tapguard.lab.lab import project_lab  # needs the database clients of tapguard[drill]
+
     lab = project_lab()
     if args.lab_command == "up":
         with console.status("starting PostgreSQL (pg_auto_failover) and Redis (3 Sentinels) on 127.0.0.1"):

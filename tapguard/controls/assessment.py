@@ -128,7 +128,7 @@ def tool_versions(extra: dict[str, str] | None = None) -> dict[str, str]:
     import tapguard
 
     versions = {"tapguard": tapguard.__version__, "python": platform.python_version()}
-    for dist in ("checkov", "moto", "boto3", "pytest", "python-hcl2", "rich"):
+    for dist in ("checkov", "moto", "boto3", "pytest", "rich"):
         try:
             from importlib.metadata import version
 

@@ -34,9 +34,10 @@ class Environment:
 def find_root(start: Path | None = None) -> Path:
     override = os.environ.get(ROOT_ENV)
     if override:
+        # any layout: stacks are then named by path (the GitHub action and the pre-commit hook set this)
         root = Path(override).resolve()
-        if not (root / "environments").is_dir():
-            raise TapguardError(f"{ROOT_ENV}={override} has no environments/ directory")
+        if not root.is_dir():
+            raise TapguardError(f"{ROOT_ENV}={override} is not a directory")
         return root
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
@@ -70,6 +71,8 @@ def load_environment(path: Path, name: str | None = None) -> Environment:
 
 def environments(root: Path) -> list[Environment]:
     base = root / "environments"
+    if not base.is_dir():
+        return []
     return [load_environment(p) for p in sorted(base.iterdir()) if p.is_dir() and any(p.glob("*.tf"))]
 
 
@@ -78,7 +81,7 @@ def select(root: Path, names: list[str]) -> list[Environment]:
     if not names:
         found = environments(root)
         if not found:
-            raise TapguardError(f"{root / 'environments'} holds no Terraform root module")
+            raise TapguardError(f"{root / 'environments'} holds no Terraform root module (or name the root module paths to check)")
         return found
     chosen = []
     for name in names:

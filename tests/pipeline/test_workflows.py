@@ -60,7 +60,7 @@ def test_pr_workflow() -> None:
     assert "modules/**" in pr["on"]["pull_request"]["paths"] and "tapguard/**" in pr["on"]["pull_request"]["paths"]
     assert pr["concurrency"]["cancel-in-progress"] is True and "pull_request.number" in pr["concurrency"]["group"]
     check = pr["jobs"]["check"]
-    assert check["strategy"]["matrix"]["environment"] == ["us-west-2", "eu-west-1"]
+    assert check["strategy"]["matrix"]["environment"] == ["us-west-2", "eu-west-1", "ci-identity"]
     assert check["permissions"] == {"contents": "read", "id-token": "write", "security-events": "write"}
     uses = {s.get("uses", "").split("@")[0]: s for s in check["steps"]}
     assert uses["hashicorp/setup-terraform"]["with"]["terraform_wrapper"] is False
@@ -71,6 +71,10 @@ def test_pr_workflow() -> None:
     comment = pr["jobs"]["comment"]
     assert comment["permissions"] == {"pull-requests": "write"}
     assert any("sticky-pull-request-comment" in s.get("uses", "") for s in comment["steps"])
+    junit = pr["jobs"]["junit"]
+    assert junit["permissions"] == {"checks": "write"} and junit["if"] == "always()"
+    publish = next(s for s in junit["steps"] if "action-junit-report" in s.get("uses", ""))
+    assert publish["with"]["report_paths"].endswith("junit.xml")
 
 
 def test_drill_workflow() -> None:

@@ -1,0 +1,51 @@
+"""A fresh `pip install .` (no extras), shared by the install test and the adoption test of the action."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(args: list[str | Path], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "TAPGUARD_ROOT"))}
+    env["COLUMNS"] = "200"
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def tracked_copy(destination: Path) -> Path:
+    """The repository as a clone has it: only tracked files, so nothing local leaks into the install."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def base_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(tapguard executable, project copy) of `pip install .` with no extras in a fresh virtualenv."""
+    if shutil.which("git") is None:
+        pytest.skip("git is needed to copy the tracked files")
+    work = tmp_path_factory.mktemp("install")
+    project = tracked_copy(work / "project")
+    env_dir = work / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    # the locked versions first (hash-checked, no resolver backtracking over boto3 releases), then the plain install
+    locked = run(
+        [python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", "-r", "requirements/base.txt"], cwd=project, timeout=1800
+    )
+    assert locked.returncode == 0, locked.stderr[-3000:]
+    installed = run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "."], cwd=project, timeout=1800)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    return env_dir / "bin" / "tapguard", project
