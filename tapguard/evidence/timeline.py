@@ -76,7 +76,7 @@ def svg(
         return TOP + plot_h - plot_h * v / lat_max
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" preserveAspectRatio="xMinYMin meet" '
         f'role="img" aria-label="probe timeline" style="background:#fff;border:1px solid #d0d7de;max-width:{WIDTH}px">'
     ]
     # the settle window that proved steady state after recovery, behind everything
