@@ -29,7 +29,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The harness's own tests, the PCI suite on real plans, and the lab drills (installs the lab's packages)."""
-    install(session, "scan", "dev")  # dev: tftest plans the module examples
+    install(session, "scan", "dev", "e2e")  # dev: tftest plans the module examples; e2e: the rotation driver
     session.run("tapguard", "lab", "install")
     session.run("pytest", "-p", "no:cacheprovider", *session.posargs)
 
@@ -70,6 +70,14 @@ def audit(session: nox.Session) -> None:
     install(session, "scan")
     session.run("tapguard", "lab", "install")
     session.run("tapguard", "audit", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def e2e(session: nox.Session) -> None:
+    """Deploy every stack to the embedded AWS endpoint, check and drill what was deployed, destroy it,
+    prove nothing is left: nox -s e2e -- [ENV...] [--out DIR] [--apply-timeout S]."""
+    install(session)
+    session.run("tapguard", "e2e", *session.posargs)
 
 
 @nox.session(python=PYTHON)
