@@ -7,6 +7,7 @@ returns what was written, a delete removes it) and is tested in tests/test_e2e_e
 The e2e report lists every resource deployed through one of them (EXTENDED).
 
   efs PutBackupPolicy                 moto only has DescribeBackupPolicy: the provider waited forever
+  efs DeleteFileSystemPolicy          not in moto: destroy waited forever on the file system policy
   apigateway Generate/Get/DeleteClientCertificate
                                       not in moto: the stage's backend certificate (PCI DSS 4.2.1) could not exist
   elasticache member clusters         moto names a replication group's member clusters but never creates
@@ -40,6 +41,7 @@ from tapguard.planning.project import Environment
 # resource type -> the calls tapguard adds for it (for the report)
 EXTENDED = {
     "aws_efs_backup_policy": "efs:PutBackupPolicy answered by tapguard's endpoint extension (moto lacks it)",
+    "aws_efs_file_system_policy": "efs:DeleteFileSystemPolicy answered by tapguard's endpoint extension (destroy waited forever)",
     "aws_api_gateway_client_certificate": "apigateway:Generate/Get/DeleteClientCertificate answered by tapguard's endpoint extension",
     "aws_elasticache_replication_group": "member cache clusters created, and the group deleted, by tapguard's endpoint extension",
     "aws_appautoscaling_target": "application-autoscaling tags (List/Tag/UntagResource) answered by tapguard's endpoint extension",
@@ -80,6 +82,17 @@ def _efs() -> None:
         result = self.efs_backend.put_backup_policy(file_system_id, policy.get("Status", "ENABLED"))
         return json.dumps({"BackupPolicy": result}), {"Content-Type": "application/json"}
 
+    def delete_file_system_policy(self: Any, file_system_id: str) -> None:
+        if file_system_id not in self.file_systems_by_id:
+            raise FileSystemNotFound(file_system_id)
+        self.file_systems_by_id[file_system_id].file_system_policy = None
+
+    def respond_delete_policy(self: Any) -> Any:
+        self.efs_backend.delete_file_system_policy(self._get_param("FileSystemId"))
+        return json.dumps({}), {"status": 200, "Content-Type": "application/json"}
+
+    _patch(models.EFSBackend, "delete_file_system_policy", delete_file_system_policy)
+    _patch(responses.EFSResponse, "delete_file_system_policy", respond_delete_policy)
     _patch(models.EFSBackend, "put_backup_policy", put_backup_policy)
     _patch(models.EFSBackend, "describe_backup_policy", describe_backup_policy)
     _patch(responses.EFSResponse, "put_backup_policy", respond_put)

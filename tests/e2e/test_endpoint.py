@@ -29,6 +29,11 @@ def test_efs_backup_policy_is_stored_and_read_back(endpoint: DeployEndpoint) -> 
     assert efs.describe_backup_policy(FileSystemId=fs)["BackupPolicy"]["Status"] == "ENABLED"
     efs.put_backup_policy(FileSystemId=fs, BackupPolicy={"Status": "DISABLED"})
     assert efs.describe_backup_policy(FileSystemId=fs)["BackupPolicy"]["Status"] == "DISABLED"
+    efs.put_file_system_policy(FileSystemId=fs, Policy='{"Version": "2012-10-17", "Statement": []}')
+    assert efs.describe_file_system_policy(FileSystemId=fs)["Policy"]
+    efs.delete_file_system_policy(FileSystemId=fs)
+    with pytest.raises(ClientError, match="PolicyNotFound"):
+        efs.describe_file_system_policy(FileSystemId=fs)
     with pytest.raises(ClientError, match="FileSystemNotFound"):
         efs.put_backup_policy(FileSystemId="fs-00000000", BackupPolicy={"Status": "ENABLED"})
 
