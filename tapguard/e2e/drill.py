@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tapguard.drill import safety
@@ -60,7 +61,9 @@ def _refused(check: Callable[[], None]) -> str:
     raise TapguardError("a safety check let an unsafe drill through")
 
 
-def aurora_failover(env: str, session: Any, outputs: dict[str, Any], watch_seconds: float = 20.0) -> dict[str, Any]:
+def aurora_failover(
+    env: str, session: Any, outputs: dict[str, Any], watch_seconds: float = 20.0, lock_wait_s: float = 300.0
+) -> dict[str, Any]:
     """One Aurora failover drill on the deployment; the journal, with what was and was not exercised."""
     journal: dict[str, Any] = {"title": f"{env}: Aurora failover on the embedded endpoint", "start": now_iso(), "run": []}
     journal["exercised"], journal["aws_only"] = EXERCISED, AWS_ONLY
@@ -89,7 +92,7 @@ def aurora_failover(env: str, session: Any, outputs: dict[str, Any], watch_secon
         }
 
     _step(journal, "safety", safety_checks)
-    with drill_lock():
+    with _lock_within(lock_wait_s):
         _step(journal, "lock held: a second drill is refused", lambda: _refused(_second_lock))
         target = AwsAurora(session, cluster_id, (outputs.get("secret_arns") or {}).get("aurora_master"))
         journal["target"] = target.describe()
@@ -137,6 +140,21 @@ def redis_preconditions(env: str, session: Any, outputs: dict[str, Any]) -> dict
         out["status"] = "not answerable on the endpoint"
         out["reason"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
     return out
+
+
+@contextmanager
+def _lock_within(seconds: float) -> Iterator[None]:
+    """The machine-wide drill lock, waiting for another drill (a lab drill of the same suite) to end."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with drill_lock():
+                yield
+            return
+        except TapguardError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(2)
 
 
 def _second_lock() -> None:

@@ -13,6 +13,8 @@ The e2e report lists every resource deployed through one of them (EXTENDED).
   elasticache member clusters         moto names a replication group's member clusters but never creates
                                       them, and DeleteReplicationGroup leaves the group "deleting" forever
   application-autoscaling tags        moto lacks ListTagsForResource: the scalable target waited forever
+  kms RotationPeriodInDays            moto ignores it (EnableKeyRotation) and omits it (GetKeyRotationStatus):
+                                      the deployed keys read back a cryptoperiod of 0 days
 
 AWS managed policies (AmazonRDSEnhancedMonitoringRole, ...) are moto's own, switched on with its
 documented setting MOTO_IAM_LOAD_MANAGED_POLICIES=true.
@@ -45,6 +47,7 @@ EXTENDED = {
     "aws_api_gateway_client_certificate": "apigateway:Generate/Get/DeleteClientCertificate answered by tapguard's endpoint extension",
     "aws_elasticache_replication_group": "member cache clusters created, and the group deleted, by tapguard's endpoint extension",
     "aws_appautoscaling_target": "application-autoscaling tags (List/Tag/UntagResource) answered by tapguard's endpoint extension",
+    "aws_kms_key": "kms RotationPeriodInDays (EnableKeyRotation, GetKeyRotationStatus) kept by tapguard's endpoint extension",
 }
 MANAGED_POLICIES_ENV = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
@@ -271,6 +274,30 @@ def _application_autoscaling() -> None:
         _patch(cls, name, fn)
 
 
+def _kms() -> None:
+    from moto.kms import responses
+
+    enable = responses.KmsResponse.enable_key_rotation
+
+    def enable_key_rotation(self: Any) -> str:
+        out: str = enable(self)
+        key = self.kms_backend.keys[self.kms_backend.get_key_id(self._get_param("KeyId"))]
+        key.tapguard_rotation_period = int(self._get_param("RotationPeriodInDays") or 365)  # AWS's default
+        return out
+
+    def get_key_rotation_status(self: Any) -> str:
+        key_id = self._get_param("KeyId")
+        self._validate_cmk_id(key_id)
+        key = self.kms_backend.keys[self.kms_backend.get_key_id(key_id)]
+        answer: dict[str, Any] = {"KeyRotationEnabled": bool(key.key_rotation_status), "KeyId": key.id}
+        if key.key_rotation_status:
+            answer["RotationPeriodInDays"] = getattr(key, "tapguard_rotation_period", 365)
+        return json.dumps(answer)
+
+    _patch(responses.KmsResponse, "enable_key_rotation", enable_key_rotation)
+    _patch(responses.KmsResponse, "get_key_rotation_status", get_key_rotation_status)
+
+
 def install() -> None:
     """Add the missing calls to moto (idempotent per process)."""
     if getattr(install, "done", False):
@@ -279,6 +306,7 @@ def install() -> None:
     _apigateway()
     _elasticache()
     _application_autoscaling()
+    _kms()
     install.done = True  # type: ignore[attr-defined]
 
 

@@ -16,6 +16,7 @@ from tapguard.errors import TapguardError
 from tapguard.planning import model, redaction
 
 # Attributes that only exist once deployed or that AWS normalises; a difference here is no drift.
+_EMPTY: tuple[Any, ...] = (None, "", 0, False, [], {})
 _VOLATILE = {"id", "arn", "tags_all", "last_modified", "version", "qualified_arn", "qualified_invoke_arn", "invoke_arn"}
 
 
@@ -155,8 +156,8 @@ def drift(plan: dict[str, Any], state: dict[str, Any], offline: dict[str, str]) 
             if path.split(".")[0] in _VOLATILE:
                 continue
             present, got = _dig(values, path)
-            if want is None and not present:
-                continue
+            if want is None and (not present or got in _EMPTY):
+                continue  # the provider reads an unset optional back as its empty value
             if not present or got != want:
                 result.changed.append({"address": address, "attribute": path, "planned": want, "deployed": got if present else "(absent)"})
     result.not_planned = sorted(set(deployed) - set(planned))

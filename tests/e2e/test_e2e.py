@@ -1,6 +1,6 @@
 """End to end on the embedded endpoint, bounded for the test command: the real us-west-2 stack is
-planned whole, and its secrets and Aurora modules (with everything they depend on: keys, network,
-the rotation functions) are applied with the real terraform and provider, checked as deployed,
+planned whole, and its network, secrets and Aurora modules (with everything they depend on: the keys,
+the application's security group) are applied with the real terraform and provider, checked as deployed,
 drilled, destroyed, and proven gone. `nox -s e2e` deploys every stack whole."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tapguard.planning import project, toolchain
 
 pytestmark = pytest.mark.terraform
 ROOT = Path(__file__).resolve().parents[2]
-SUBSET = ("module.secrets", "module.aurora")
+SUBSET = ("module.network", "module.secrets", "module.aurora")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_controls_pass_on_the_deployed_state_as_on_the_plan(e2e: dict[str, Any])
     by_control: dict[str, set[str]] = {}
     for f in findings["state_findings"]:
         by_control.setdefault(f["control"], set()).add(f["status"])
-    for control in ("S2", "E1", "K1", "T1", "E5"):  # rotation, Aurora keys, key rotation, force_ssl, secrets' CMK
+    for control in ("S2", "E1", "K1", "T1", "E5", "N1", "N5", "L3"):  # rotation, keys, force_ssl, private subnets, default SG, flow logs
         assert by_control.get(control) == {PASS}, (control, by_control.get(control))
 
 

@@ -93,3 +93,14 @@ def test_application_autoscaling_tags_follow_the_target(endpoint: DeployEndpoint
     assert aa.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Owner": "o"}
     with pytest.raises(ClientError, match="ResourceNotFound"):
         aa.list_tags_for_resource(ResourceARN=arn + "x")
+
+
+def test_kms_keeps_the_rotation_period(endpoint: DeployEndpoint) -> None:
+    kms = endpoint.client("kms", "us-west-2")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is False
+    kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=180)
+    status = kms.get_key_rotation_status(KeyId=key)
+    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 180
+    kms.disable_key_rotation(KeyId=key)
+    assert "RotationPeriodInDays" not in kms.get_key_rotation_status(KeyId=key)
