@@ -12,6 +12,7 @@ The e2e report lists every resource deployed through one of them (EXTENDED).
                                       not in moto: the stage's backend certificate (PCI DSS 4.2.1) could not exist
   elasticache member clusters         moto names a replication group's member clusters but never creates
                                       them, and DeleteReplicationGroup leaves the group "deleting" forever
+  elasticache DeleteCacheSubnetGroup  not in moto: destroy waited forever on the subnet group
   application-autoscaling tags        moto lacks ListTagsForResource: the scalable target waited forever
   kms RotationPeriodInDays            moto ignores it (EnableKeyRotation) and omits it (GetKeyRotationStatus):
                                       the deployed keys read back a cryptoperiod of 0 days
@@ -46,6 +47,7 @@ EXTENDED = {
     "aws_efs_file_system_policy": "efs:DeleteFileSystemPolicy answered by tapguard's endpoint extension (destroy waited forever)",
     "aws_api_gateway_client_certificate": "apigateway:Generate/Get/DeleteClientCertificate answered by tapguard's endpoint extension",
     "aws_elasticache_replication_group": "member cache clusters created, and the group deleted, by tapguard's endpoint extension",
+    "aws_elasticache_subnet_group": "elasticache:DeleteCacheSubnetGroup answered by tapguard's endpoint extension (destroy waited forever)",
     "aws_appautoscaling_target": "application-autoscaling tags (List/Tag/UntagResource) answered by tapguard's endpoint extension",
     "aws_kms_key": "kms RotationPeriodInDays (EnableKeyRotation, GetKeyRotationStatus) kept by tapguard's endpoint extension",
 }
@@ -160,7 +162,9 @@ def _apigateway() -> None:
 
 
 def _elasticache() -> None:
-    from moto.elasticache import models
+    from moto.core.responses import EmptyResult
+    from moto.elasticache import models, responses
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException
 
     create = models.ElastiCacheBackend.create_replication_group
     delete = models.ElastiCacheBackend.delete_replication_group
@@ -219,6 +223,17 @@ def _elasticache() -> None:
         self.replication_groups.pop(replication_group_id, None)  # AWS: gone once deleted; moto: "deleting" forever
         return group
 
+    def delete_cache_subnet_group(self: Any) -> Any:
+        name = self._get_param("CacheSubnetGroupName")
+        backend = self.elasticache_backend
+        if name not in backend.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(name)
+        if any(g.cache_subnet_group_name == name for g in backend.replication_groups.values()):
+            raise ElastiCacheException("CacheSubnetGroupInUse", f"Cache subnet group {name} is currently in use by a replication group.")
+        del backend.cache_subnet_groups[name]
+        return EmptyResult()
+
+    _patch(responses.ElastiCacheResponse, "delete_cache_subnet_group", delete_cache_subnet_group)
     _patch(models.ElastiCacheBackend, "create_replication_group", create_replication_group)
     _patch(models.ElastiCacheBackend, "delete_replication_group", delete_replication_group)
 

@@ -52,8 +52,16 @@ def test_api_gateway_client_certificate_lifecycle(endpoint: DeployEndpoint) -> N
 
 def test_elasticache_member_clusters_exist_and_delete_removes_the_group(endpoint: DeployEndpoint) -> None:
     ec = endpoint.client("elasticache", "us-west-2")
+    vpc = endpoint.client("ec2", "us-west-2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = endpoint.client("ec2", "us-west-2").create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    ec.create_cache_subnet_group(CacheSubnetGroupName="sg-t", CacheSubnetGroupDescription="t", SubnetIds=[subnet])
     group = ec.create_replication_group(
-        ReplicationGroupId="redis-t", ReplicationGroupDescription="t", NumCacheClusters=3, CacheNodeType="cache.t4g.micro", Engine="redis"
+        CacheSubnetGroupName="sg-t",
+        ReplicationGroupId="redis-t",
+        ReplicationGroupDescription="t",
+        NumCacheClusters=3,
+        CacheNodeType="cache.t4g.micro",
+        Engine="redis",
     )["ReplicationGroup"]
     members = group["MemberClusters"]
     assert members  # moto models one member per node group; each must exist as a cache cluster
@@ -65,6 +73,9 @@ def test_elasticache_member_clusters_exist_and_delete_removes_the_group(endpoint
         ec.describe_replication_groups(ReplicationGroupId="redis-t")
     with pytest.raises(ClientError, match="CacheClusterNotFound"):
         ec.describe_cache_clusters(CacheClusterId=members[0])
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="sg-t")
+    with pytest.raises(ClientError, match="CacheSubnetGroupNotFound"):
+        ec.delete_cache_subnet_group(CacheSubnetGroupName="sg-t")
 
 
 def test_aws_managed_policies_are_loaded(endpoint: DeployEndpoint) -> None:
