@@ -14,6 +14,8 @@ The e2e report lists every resource deployed through one of them (EXTENDED).
                                       them, and DeleteReplicationGroup leaves the group "deleting" forever
   elasticache DeleteCacheSubnetGroup  not in moto: destroy waited forever on the subnet group
   application-autoscaling tags        moto lacks ListTagsForResource: the scalable target waited forever
+  cloudtrail DeleteTrail by ARN       moto deletes by name only and keeps the trail when given its ARN (found by
+                                      the leftovers proof: destroy succeeded, the trail stayed)
   kms RotationPeriodInDays            moto ignores it (EnableKeyRotation) and omits it (GetKeyRotationStatus):
                                       the deployed keys read back a cryptoperiod of 0 days
 
@@ -49,6 +51,7 @@ EXTENDED = {
     "aws_elasticache_replication_group": "member cache clusters created, and the group deleted, by tapguard's endpoint extension",
     "aws_elasticache_subnet_group": "elasticache:DeleteCacheSubnetGroup answered by tapguard's endpoint extension (destroy waited forever)",
     "aws_appautoscaling_target": "application-autoscaling tags (List/Tag/UntagResource) answered by tapguard's endpoint extension",
+    "aws_cloudtrail": "cloudtrail:DeleteTrail by ARN answered by tapguard's endpoint extension (moto kept the trail)",
     "aws_kms_key": "kms RotationPeriodInDays (EnableKeyRotation, GetKeyRotationStatus) kept by tapguard's endpoint extension",
 }
 MANAGED_POLICIES_ENV = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
@@ -313,6 +316,19 @@ def _kms() -> None:
     _patch(responses.KmsResponse, "get_key_rotation_status", get_key_rotation_status)
 
 
+def _cloudtrail() -> None:
+    from moto.cloudtrail import models
+
+    delete = models.CloudTrailBackend.delete_trail
+
+    def delete_trail(self: Any, name: str) -> None:
+        # AWS takes the name or the ARN (the provider sends the ARN); moto only the name, and
+        # silently keeps the trail otherwise
+        delete(self, name.rsplit(":trail/", 1)[-1] if name.startswith("arn:") else name)
+
+    _patch(models.CloudTrailBackend, "delete_trail", delete_trail)
+
+
 def install() -> None:
     """Add the missing calls to moto (idempotent per process)."""
     if getattr(install, "done", False):
@@ -322,6 +338,7 @@ def install() -> None:
     _elasticache()
     _application_autoscaling()
     _kms()
+    _cloudtrail()
     install.done = True  # type: ignore[attr-defined]
 
 

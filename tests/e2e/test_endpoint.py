@@ -115,3 +115,12 @@ def test_kms_keeps_the_rotation_period(endpoint: DeployEndpoint) -> None:
     assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 180
     kms.disable_key_rotation(KeyId=key)
     assert "RotationPeriodInDays" not in kms.get_key_rotation_status(KeyId=key)
+
+
+def test_cloudtrail_trail_deleted_by_its_arn(endpoint: DeployEndpoint) -> None:
+    s3 = endpoint.client("s3", "us-west-2")
+    s3.create_bucket(Bucket="trail-bucket-t", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    ct = endpoint.client("cloudtrail", "us-west-2")
+    arn = ct.create_trail(Name="trail-t", S3BucketName="trail-bucket-t")["TrailARN"]
+    ct.delete_trail(Name=arn)
+    assert [t["Name"] for t in ct.describe_trails()["trailList"]] == []
