@@ -127,6 +127,14 @@ def evidence(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def e2e(session: nox.Session) -> None:
+    """Deploy every stack to the embedded AWS endpoint, check and drill what was deployed, destroy it,
+    prove nothing is left: nox -s e2e -- [ENV...] [--out DIR] [--apply-timeout S]."""
+    install(session, "full")
+    session.run("tapguard", "e2e", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks, reported as ratios measured in one run."""
     install(session, "full")

@@ -81,30 +81,33 @@ resource "aws_vpc_security_group_egress_rule" "rotation_postgres" {
   cidr_ipv4         = var.vpc_cidr_block
 }
 
-# AWS's own single-user PostgreSQL rotation function, deployed in the VPC.
-resource "aws_serverlessapplicationrepository_cloudformation_stack" "postgres_rotator" {
-  count = local.needs_postgres_rotator ? 1 : 0
-
-  name             = "cfn-pgrotation-${var.name_suffix}"
-  application_id   = "arn:${data.aws_partition.current.partition}:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser"
-  semantic_version = var.postgres_rotator_version
-  capabilities     = ["CAPABILITY_IAM", "CAPABILITY_RESOURCE_POLICY"]
-
-  parameters = {
-    functionName        = "lambda-pgrotation-${var.name_suffix}"
-    endpoint            = "https://secretsmanager.${local.region}.amazonaws.com"
-    vpcSubnetIds        = join(",", var.subnet_ids)
-    vpcSecurityGroupIds = aws_security_group.rotation.id
-    kmsKeyArn           = var.kms_key_arn
+# One function per rotation kind, both owned, packaged and tested by this project
+# (rotation/*.py, built reproducibly by tools/rotation_zip.py and pinned by hash).
+locals {
+  rotators = {
+    for kind, r in {
+      "rds-postgresql" = {
+        short   = "pgrotation"
+        handler = "postgres_single_user.handler"
+        package = "postgres_single_user.zip"
+        about   = "Rotates the PostgreSQL passwords held in Secrets Manager (single user)"
+        needed  = local.needs_postgres_rotator
+      }
+      "elasticache-auth" = {
+        short   = "redisrotation"
+        handler = "elasticache_auth.handler"
+        package = "elasticache_auth.zip"
+        about   = "Rotates Redis AUTH tokens held in Secrets Manager"
+        needed  = local.needs_redis_rotator
+      }
+    } : kind => r if r.needed
   }
-
-  tags = var.tags
 }
 
-resource "aws_cloudwatch_log_group" "redis_rotator" {
-  count = local.needs_redis_rotator ? 1 : 0
+resource "aws_cloudwatch_log_group" "rotator" {
+  for_each = local.rotators
 
-  name              = "/aws/lambda/lambda-redisrotation-${var.name_suffix}"
+  name              = "/aws/lambda/lambda-${each.value.short}-${var.name_suffix}"
   retention_in_days = var.log_retention_in_days
   kms_key_id        = var.logs_kms_key_arn
 
@@ -121,39 +124,42 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
-resource "aws_iam_role" "redis_rotator" {
-  count = local.needs_redis_rotator ? 1 : 0
+resource "aws_iam_role" "rotator" {
+  for_each = local.rotators
 
-  name               = "role-redisrotation-${var.name_suffix}"
+  name               = "role-${each.value.short}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 
   tags = var.tags
 }
 
-data "aws_iam_policy_document" "redis_rotator" {
+data "aws_iam_policy_document" "rotator" {
   #checkov:skip=CKV_AWS_111:Resource "*" only for GetRandomPassword and VPC ENI actions, which AWS cannot scope
   #checkov:skip=CKV_AWS_356:Resource "*" only for GetRandomPassword and VPC ENI actions, which AWS cannot scope
-  count = local.needs_redis_rotator ? 1 : 0
+  for_each = local.rotators
 
   statement {
-    sid = "RotateOnlyTheRedisSecrets"
+    sid = "RotateOnlyItsOwnSecrets"
     actions = [
       "secretsmanager:DescribeSecret",
       "secretsmanager:GetSecretValue",
       "secretsmanager:PutSecretValue",
       "secretsmanager:UpdateSecretVersionStage",
     ]
-    resources = [for k, v in local.rotated : v.arn if v.kind == "elasticache-auth"]
+    resources = [for k, v in local.rotated : v.arn if v.kind == each.key]
   }
   statement {
     sid       = "GeneratePasswords"
     actions   = ["secretsmanager:GetRandomPassword"]
     resources = ["*"]
   }
-  statement {
-    sid       = "ApplyTokenToTheReplicationGroups"
-    actions   = ["elasticache:ModifyReplicationGroup", "elasticache:DescribeReplicationGroups"]
-    resources = ["arn:${data.aws_partition.current.partition}:elasticache:${local.region}:${local.account}:replicationgroup:*"]
+  dynamic "statement" {
+    for_each = each.key == "elasticache-auth" ? [1] : []
+    content {
+      sid       = "ApplyTokenToTheReplicationGroups"
+      actions   = ["elasticache:ModifyReplicationGroup", "elasticache:DescribeReplicationGroups"]
+      resources = ["arn:${data.aws_partition.current.partition}:elasticache:${local.region}:${local.account}:replicationgroup:*"]
+    }
   }
   statement {
     sid       = "DecryptTheSecrets"
@@ -163,7 +169,7 @@ data "aws_iam_policy_document" "redis_rotator" {
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.redis_rotator[0].arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.rotator[each.key].arn}:*"]
   }
   statement {
     sid = "AttachToTheVpc"
@@ -178,27 +184,27 @@ data "aws_iam_policy_document" "redis_rotator" {
   }
 }
 
-resource "aws_iam_role_policy" "redis_rotator" {
-  count = local.needs_redis_rotator ? 1 : 0
+resource "aws_iam_role_policy" "rotator" {
+  for_each = local.rotators
 
-  name   = "policy-redisrotation-${var.name_suffix}"
-  role   = aws_iam_role.redis_rotator[0].id
-  policy = data.aws_iam_policy_document.redis_rotator[0].json
+  name   = "policy-${each.value.short}-${var.name_suffix}"
+  role   = aws_iam_role.rotator[each.key].id
+  policy = data.aws_iam_policy_document.rotator[each.key].json
 }
 
-resource "aws_lambda_function" "redis_rotator" {
-  count = local.needs_redis_rotator ? 1 : 0
+resource "aws_lambda_function" "rotator" {
+  for_each = local.rotators
 
   #checkov:skip=CKV_AWS_116:Secrets Manager retries a failed rotation step itself; a DLQ would only duplicate it
   #checkov:skip=CKV_AWS_173:The function has no environment secrets; the variables are not sensitive
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and a signed S3 artifact; the package is built from this repository and its hash is pinned
-  function_name                  = "lambda-redisrotation-${var.name_suffix}"
-  description                    = "Rotates Redis AUTH tokens held in Secrets Manager"
-  role                           = aws_iam_role.redis_rotator[0].arn
+  function_name                  = "lambda-${each.value.short}-${var.name_suffix}"
+  description                    = each.value.about
+  role                           = aws_iam_role.rotator[each.key].arn
   runtime                        = "python3.12"
-  handler                        = "elasticache_auth.handler"
-  filename                       = "${path.module}/rotation/elasticache_auth.zip"
-  source_code_hash               = filebase64sha256("${path.module}/rotation/elasticache_auth.zip")
+  handler                        = each.value.handler
+  filename                       = "${path.module}/rotation/${each.value.package}"
+  source_code_hash               = filebase64sha256("${path.module}/rotation/${each.value.package}")
   timeout                        = 60
   reserved_concurrent_executions = 2
   kms_key_arn                    = var.kms_key_arn
@@ -215,20 +221,20 @@ resource "aws_lambda_function" "redis_rotator" {
 
   logging_config {
     log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.redis_rotator[0].name
+    log_group  = aws_cloudwatch_log_group.rotator[each.key].name
   }
 
   tags = var.tags
 
-  depends_on = [aws_iam_role_policy.redis_rotator]
+  depends_on = [aws_iam_role_policy.rotator]
 }
 
-resource "aws_lambda_permission" "redis_rotator" {
-  count = local.needs_redis_rotator ? 1 : 0
+resource "aws_lambda_permission" "rotator" {
+  for_each = local.rotators
 
   statement_id   = "AllowSecretsManager"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.redis_rotator[0].function_name
+  function_name  = aws_lambda_function.rotator[each.key].function_name
   principal      = "secretsmanager.amazonaws.com"
   source_account = local.account
 }
@@ -244,11 +250,19 @@ resource "aws_secretsmanager_secret_rotation" "this" {
   )
 
   secret_id           = each.value.arn
-  rotation_lambda_arn = each.value.kind == "rds-postgresql" ? aws_serverlessapplicationrepository_cloudformation_stack.postgres_rotator[0].outputs["RotationLambdaARN"] : aws_lambda_function.redis_rotator[0].arn
+  rotation_lambda_arn = aws_lambda_function.rotator[each.value.kind].arn
+  # The first rotation runs on the schedule, not at deploy time: at deploy time it would race the
+  # database it changes the password of (nothing orders it after the cluster), and a failed rotation
+  # only waits for the next window. Secrets Manager still runs testSecret now, so a broken function
+  # shows at once.
+  rotate_immediately = false
 
   rotation_rules {
     automatically_after_days = var.rotation_days
   }
+
+  # Secrets Manager invokes the function at once (rotate_immediately): it must be allowed to.
+  depends_on = [aws_lambda_permission.rotator]
 }
 
 # ---------------------------------------------------------------- audit trail of secret access (PCI DSS 10.2.1)

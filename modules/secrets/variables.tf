@@ -19,7 +19,7 @@ variable "tags" {
 variable "existing_secrets" {
   description = <<-EOT
     EXISTING secrets, looked up by name and never created (map key = purpose).
-    rotation: "rds-postgresql" (AWS's single-user rotation function),
+    rotation: "rds-postgresql" (this module's single-user PostgreSQL rotation function),
     "elasticache-auth" (this module's Redis AUTH rotation function) or null
     for a secret rotated by its owning service.
   EOT
@@ -77,12 +77,6 @@ variable "rotation_days" {
     condition     = var.rotation_days >= 1 && var.rotation_days <= 30
     error_message = "rotation_days must be 1-30: credentials rotate at least every 30 days."
   }
-}
-
-variable "postgres_rotator_version" {
-  description = "Semantic version of AWS's SecretsManagerRDSPostgreSQLRotationSingleUser application."
-  type        = string
-  default     = "1.1.367"
 }
 
 # ---------------------------------------------------------------- network and keys

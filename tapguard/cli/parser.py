@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 
 from tapguard import __version__
-from tapguard.cli import audit, check, doctor, drill, evidence, lab, plan
+from tapguard.cli import audit, check, doctor, drill, e2e, evidence, lab, plan
 
-COMMANDS = (doctor, plan, check, evidence, audit, lab, drill)
+COMMANDS = (doctor, plan, check, evidence, audit, lab, drill, e2e)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tapguard", description="`tapguard doctor|plan|check|evidence|audit|lab|drill`: one line per error, never a traceback."
+        prog="tapguard", description="`tapguard doctor|plan|check|evidence|audit|lab|drill|e2e`: one line per error, never a traceback."
     )
     parser.add_argument("--version", action="version", version=f"tapguard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

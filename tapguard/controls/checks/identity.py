@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from tapguard.controls.checks import iam_policy
 from tapguard.controls.engine import Context, Finding, as_list, check, containers
+from tapguard.planning.model import Resource
 
 # Actions that AWS cannot scope to a resource ARN: "*" is the only valid resource.
 UNSCOPABLE = (
@@ -201,6 +202,46 @@ def _rotation_days(r: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _rotation_function(ctx: Context, rot: Resource) -> Iterator[Finding]:
+    """The function that rotates must be one the stack deploys, so what it runs is reviewed code:
+    pinned by hash, inside the VPC, and invocable by Secrets Manager."""
+    functions = rot.referenced("rotation_lambda_arn", "aws_lambda_function")
+    if not functions:
+        yield ctx.fail(
+            rot,
+            "rotation_lambda_arn",
+            "(not a function of this stack)" if rot.has("rotation_lambda_arn") else None,
+            "an aws_lambda_function deployed by the stack",
+            "the rotation code is not in the stack: nothing here shows what it runs",
+        )
+        return
+    permitted = {
+        str(p.get("function_name"))
+        for p in ctx.resources("aws_lambda_permission")
+        if p.get("principal") == "secretsmanager.amazonaws.com" and p.get("action") == "lambda:InvokeFunction"
+    } | {a for p in ctx.resources("aws_lambda_permission") for a in p.references("function_name").resources}
+    for fn in functions:
+        yield ctx.expect(fn, "source_code_hash", bool, "a package hash", "the deployed code is not pinned")
+        subnets = fn.get("vpc_config.0.subnet_ids")
+        yield ctx.verdict(
+            bool(subnets) or fn.is_unknown("vpc_config.0.subnet_ids"),
+            fn,
+            "vpc_config",
+            "(set)" if subnets or fn.is_unknown("vpc_config.0.subnet_ids") else None,
+            "private subnets of the VPC",
+            "the rotation function runs outside the VPC",
+        )
+        allowed = fn.address in permitted or str(fn.get("function_name")) in permitted
+        yield ctx.verdict(
+            allowed,
+            fn,
+            "aws_lambda_permission",
+            allowed,
+            "InvokeFunction for secretsmanager.amazonaws.com",
+            "Secrets Manager cannot invoke it",
+        )
+
+
 @check("S2")
 def credentials_rotate(ctx: Context) -> Iterator[Finding]:
     limit = ctx.profile.max_rotation_days
@@ -224,6 +265,7 @@ def credentials_rotate(ctx: Context) -> Iterator[Finding]:
             "a rotation function",
             "nothing performs the rotation",
         )
+        yield from _rotation_function(ctx, rot)
         secret_id = rot.get("secret_id")
         for target in rot.references("secret_id").resources:
             covered.setdefault(target, rot.address)

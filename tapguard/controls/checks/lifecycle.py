@@ -36,7 +36,6 @@ NAMING: dict[str, tuple[str, str]] = {
     "aws_cloudtrail": ("name", "trail-"),
     "aws_s3_bucket": ("bucket", "s3-"),
     "aws_lambda_function": ("function_name", "lambda-"),
-    "aws_serverlessapplicationrepository_cloudformation_stack": ("name", "cfn-"),
     "aws_cloudwatch_event_rule": ("name", "rule-"),
     "aws_cloudwatch_log_resource_policy": ("policy_name", "logpolicy-"),
     "aws_appautoscaling_policy": ("name", "scale-"),

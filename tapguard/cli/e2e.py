@@ -1,0 +1,44 @@
+"""`tapguard e2e [ENV...]`: deploy, check, drill, destroy and prove it, on the embedded endpoint."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tapguard.cli.common import console
+from tapguard.errors import TapguardError
+from tapguard.planning import project
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("e2e", help="deploy each stack to the embedded AWS endpoint, check and drill it, destroy it, prove nothing is left")
+    p.add_argument("environments", nargs="*", metavar="ENV", help="environment names (default: all)")
+    p.add_argument("--out", type=Path, help="directory that receives the evidence bundle (default: evidence/)")
+    p.add_argument("--apply-timeout", type=float, default=900.0, metavar="S", help="seconds for each apply (default 900)")
+    p.add_argument("--destroy-timeout", type=float, default=600.0, metavar="S", help="seconds for each destroy (default 600)")
+    p.add_argument("--no-drill", action="store_true", help="skip the AWS drill path")
+    p.set_defaults(func=cmd_e2e)
+
+
+def cmd_e2e(args: argparse.Namespace) -> int:
+    from tapguard.e2e.run import Budget, run
+
+    if args.apply_timeout <= 0 or args.destroy_timeout <= 0:
+        raise TapguardError("--apply-timeout and --destroy-timeout must be positive")
+    root = project.find_root()
+    out = args.out or root / "evidence"
+    with console.status(f"deploying {', '.join(args.environments) or 'every stack'} to the embedded endpoint"):
+        summary = run(root, list(args.environments), out, Budget(args.apply_timeout, args.destroy_timeout, not args.no_drill))
+    for env in summary["environments"]:
+        verdict = "[green]passed[/]" if env["passed"] else "[bold red]FAILED[/]"
+        console.print(
+            f"{env['name']}: {verdict}: {env['deployed']}/{env['planned']} resources deployed in {env['apply_s']} s, "
+            f"destroyed in {env['destroy_s']} s, nothing left: {env['destroy_proof'].get('clean')}"
+        )
+        for address, why in env["offline"].items():
+            console.print(f"  not deployable offline: {address}: {why}")
+        for err in env["errors"]:
+            console.print(f"  [red]{err}[/]")
+    console.print(f"report: {Path(summary['bundle']) / 'e2e' / 'e2e-report.md'}")
+    return 0 if summary["passed"] else 1
