@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from tapguard import inputs
 from tapguard.cli.common import console
 from tapguard.drill.runner import drill_lock, run_drill
 from tapguard.drill.settings import DrillSettings
@@ -57,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         args.fault = "failover" if args.target == "aws" else "kill"
     if args.repeat < 1:
         raise TapguardError("--repeat must be at least 1")
+    if args.out is not None:  # before the drill: its evidence must have somewhere to go
+        inputs.output_directory(args.out, "--out")
+    settings_from_args(args)
     return drill(args)
 
 
@@ -86,8 +91,18 @@ def targets(args: argparse.Namespace) -> list[FailoverTarget]:
 
 
 def settings_from_args(args: argparse.Namespace) -> DrillSettings:
+    for flag, value in (
+        ("--rate", args.rate),
+        ("--max-downtime", args.max_downtime),
+        ("--hang-seconds", args.hang_seconds),
+        ("--steady-seconds", args.steady_seconds),
+    ):
+        if not math.isfinite(value):
+            raise TapguardError(f"{flag} {value} is not a finite number")
     if args.rate <= 0 or args.connections <= 0 or args.max_downtime <= 0:
         raise TapguardError("--rate, --connections and --max-downtime must be positive")
+    if args.steady_seconds < 0 or args.hang_seconds <= 0:
+        raise TapguardError("--steady-seconds must not be negative and --hang-seconds must be positive")
     return DrillSettings(
         fault=args.fault,
         rate=args.rate / 60,

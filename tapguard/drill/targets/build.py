@@ -16,7 +16,7 @@ from tapguard.drill import safety
 from tapguard.drill.targets.base import FailoverTarget
 from tapguard.errors import TapguardError
 from tapguard.lab.lab import project_lab
-from tapguard.planning import project, toolchain
+from tapguard.planning import config, project, toolchain
 
 COMPONENTS = ("aurora", "redis")
 # The Terraform outputs of a stack that name its drill targets (tested against each environment's outputs.tf).
@@ -83,6 +83,12 @@ def aws_target(params: TargetParams) -> FailoverTarget:
         raise TapguardError("one failover per run on AWS: choose --component aurora or --component redis")
     if params.fault != "failover":
         raise TapguardError("on AWS the fault is --fault failover")
+    component_id = params.cluster_id if components[0] == "aurora" else params.replication_group_id
+    expected = params.env or component_id
+    if not params.confirm:  # before any AWS call: a missing confirmation must not depend on credentials or network
+        raise TapguardError(f"a drill against AWS fails over production-grade resources: add --confirm {expected or 'ENV'} to proceed")
+    if expected and params.confirm != expected:
+        raise TapguardError(f"--confirm {params.confirm} does not match {expected}; nothing was done")
     outputs = terraform_outputs(params.env) if params.env else {}
     session = boto3.Session(region_name=params.region or outputs.get("region"))
     component = components[0]
@@ -128,6 +134,9 @@ def terraform_outputs(env: str) -> dict[str, Any]:
     if proc.returncode != 0:
         raise TapguardError(f"cannot read terraform outputs of {env} (is it applied and initialised?); give the targets explicitly")
     try:
-        return {k: v.get("value") for k, v in json.loads(proc.stdout or "{}").items()}
-    except ValueError:
+        found = {k: v.get("value") for k, v in json.loads(proc.stdout or "{}").items()}
+    except (ValueError, AttributeError):
         raise TapguardError(f"terraform output -json of {env} is not JSON") from None
+    # a stack may name its outputs differently: [tool.tapguard.drill_outputs] maps ours to its own
+    renamed = config.load(root).drill_outputs
+    return {ours: found.get(renamed.get(ours, ours)) for ours in OUTPUTS_READ} | {k: v for k, v in found.items() if k not in OUTPUTS_READ}
