@@ -68,6 +68,8 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
             raise TapguardError(f"--plan-json {name}=…: an environment name holds letters, digits, '.', '_' and '-' only")
     formats = list(dict.fromkeys(getattr(args, "output", None) or cfg.output))
     output_dir = getattr(args, "output_file_path", None) or cfg.output_file_path
+    if output_dir is not None:
+        inputs.output_directory(output_dir, "--output-file-path")
     out_dir = inputs.output_directory(args.out or cfg.evidence_dir, "--out")
     waiver_file = args.waivers or cfg.waiver_file
     if args.waivers or cfg.waivers:

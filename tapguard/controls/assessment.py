@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tapguard import inputs
 from tapguard.controls import checkov, engine, waivers
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Control, Finding
 from tapguard.errors import TapguardError
@@ -183,7 +184,6 @@ def assess(
 def plans_from_args(plan_json: list[str], planned: list[PlanResult]) -> dict[str, Path]:
     out = {r.environment: r.json_path for r in planned}
     for name, path in parse_plan_json_args(plan_json).items():
-        if not path.is_file():
-            raise TapguardError(f"--plan-json {name}={path}: no such file")
+        inputs.regular_file(path, f"--plan-json {name}={path}")
         out[name] = path
     return out

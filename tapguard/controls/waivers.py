@@ -20,7 +20,7 @@ from tapguard.controls.engine import FAIL, UNKNOWN, Finding, matches
 from tapguard.errors import TapguardError
 
 MAX_WAIVER_BYTES = 4 * 1024 * 1024
-MAX_ALIASES = 100  # a waiver file needs few anchors; thousands are an entity-expansion ("billion laughs") attack
+MAX_ALIASES = 40  # a waiver file needs few anchors; thousands are an entity-expansion ("billion laughs") attack
 MAX_YAML_DEPTH = 64
 REQUIRED = ("control", "address", "reason", "owner", "ticket", "expires")
 WAIVER_CONTROL = "WAIVERS"
