@@ -22,9 +22,9 @@ def banner(mode: str, cached: bool = False) -> None:
     """Which AWS the plans were made against: said on every run, also when they come from cache."""
     source = "plans from cache, made with " if cached else ""
     if mode == "local":
-        console.print(f"[bold cyan]AWS: {source}embedded local endpoint (moto), offline; existing secrets are seeded[/]")
+        console.print(f"[bold cyan]AWS: {source}embedded local endpoint (moto), offline; existing secrets are seeded[/]", soft_wrap=True)
     else:
-        console.print(f"[bold yellow]AWS: {source}REAL account from your credentials (plan only, nothing is applied)[/]")
+        console.print(f"[bold yellow]AWS: {source}REAL account from your credentials (plan only, nothing is applied)[/]", soft_wrap=True)
 
 
 @contextmanager
