@@ -61,6 +61,7 @@ def _refuse(token: str) -> Any:
 def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) -> int:
     """The check; `drills` are journals of drills this process ran (tapguard audit)."""
     root = project.find_root()
+    project.state_dir(root)  # also turns on the parsed-HCL cache
     cfg = config.load(root)
     given = assessment.parse_plan_json_args(args.plan_json)
     for name in given:

@@ -60,6 +60,7 @@ def find_root(start: Path | None = None) -> Path:
 def state_dir(root: Path) -> Path:
     path = root / ".tapguard"
     path.mkdir(exist_ok=True)
+    hcl.use_cache(path / "hcl")
     return path
 
 
