@@ -136,6 +136,10 @@ def e2e(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks, reported as ratios measured in one run."""
+    """Benchmarks, reported as ratios measured in one run: nox -s bench [-- controls|loop [args]]."""
     install(session, "full")
-    session.run("python", "bench/bench_controls.py", *session.posargs)
+    which, args = (session.posargs[0], session.posargs[1:]) if session.posargs[:1] in (["controls"], ["loop"]) else (None, session.posargs)
+    if which in (None, "controls"):
+        session.run("python", "bench/bench_controls.py", *args)
+    if which in (None, "loop"):  # tapguard check (cold, warm) against a bare tapguard plan of both stacks
+        session.run("python", "bench/bench_check_loop.py", *([] if which is None else args))

@@ -31,6 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[bold red]tapguard: interrupted[/]")
         return 130
+    except BrokenPipeError:  # `tapguard check -o json | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 1
+    except OSError as exc:  # disk full, permission denied while writing: the reason, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        console.print(f"[bold red]tapguard: error:[/] {exc.strerror or exc}{where}", soft_wrap=True)
+        return 2
 
 
 if __name__ == "__main__":

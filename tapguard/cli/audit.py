@@ -22,6 +22,8 @@ def register(sub: Any) -> None:
     p.add_argument("--keep-lab", action="store_true", help="leave the lab running afterwards")
     check.add_sign_key_flag(p)
     p.set_defaults(func=run, local=True, aws=False, no_cache=False, no_checkov=False, plan_json=[], environments=[], drills=None)
+    # check's output and gate flags keep their defaults: the audit writes every format into its bundle anyway
+    p.set_defaults(output=None, output_file_path=None, soft_fail=False, soft_fail_on=[], hard_fail_on=[], quiet=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
-from tapguard.cli.common import add_aws_flags, console, display, plan_environments
-from tapguard.controls import FAIL, assessment
+from tapguard import inputs
+from tapguard.cli import outputs
+from tapguard.cli.common import add_aws_flags, console, display, plan_environments, step
+from tapguard.controls import assessment, checkov, engine
 from tapguard.errors import TapguardError
 from tapguard.evidence import signing
 from tapguard.evidence.digest import sha256
 from tapguard.evidence.paths import check_segment
-from tapguard.evidence.write import load_drills, write_bundle
-from tapguard.planning import project
+from tapguard.evidence.write import write_bundle
+from tapguard.planning import config, project
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="plan, evaluate every PCI DSS control, scan with checkov, write the evidence bundle")
     p.add_argument("environments", nargs="*", metavar="ENV", help="environment names or root module paths (default: all)")
     p.add_argument("--plan-json", action="append", default=[], metavar="ENV=PATH", help="use a plan JSON produced elsewhere (repeatable)")
-    p.add_argument("--waivers", type=Path, help="waiver file (default: waivers.yaml at the project root, if present)")
-    p.add_argument("--out", type=Path, help="directory that receives the bundle (default: evidence/)")
+    p.add_argument("--waivers", type=Path, help="waiver file (default: `waivers` in the config, else waivers.yaml at the project root)")
+    p.add_argument("--out", type=Path, help="directory that receives the bundle (default: `evidence` in the config, else evidence/)")
     p.add_argument("--no-checkov", action="store_true", help="skip the checkov baseline")
     p.add_argument("--drills", type=Path, help="drills.json of a drill run to include in the bundle")
     add_sign_key_flag(p)
     add_aws_flags(p)
+    outputs.add_output_flags(p)
     p.set_defaults(func=run)
 
 
@@ -38,49 +41,93 @@ def add_sign_key_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def read_drills(path: Path) -> list[dict[str, Any]]:
+    """A drills.json written by `tapguard drill` (format tapguard.drills/1): one line for anything else."""
+    import json
+
+    label = f"--drills {path}"
+    text = inputs.read_text(path, label, 64 * 1024 * 1024)
+    try:
+        data = json.loads(text, parse_constant=_refuse)
+    except ValueError as exc:
+        raise TapguardError(f"{label}: not JSON ({str(exc).splitlines()[0][:80]})") from None
+    except RecursionError:
+        raise TapguardError(f"{label}: nested too deeply; not a drills.json") from None
+    if not isinstance(data, dict) or not isinstance(data.get("drills"), list):
+        raise TapguardError(f"{label}: expected an object with a 'drills' list (the drills.json of a drill bundle)")
+    if not all(isinstance(d, dict) for d in data["drills"]):
+        raise TapguardError(f"{label}: every entry of 'drills' must be an object (a drill journal)")
+    return list(data["drills"])
+
+
+def _refuse(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON number")
+
+
 def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) -> int:
     """The check; `drills` are journals of drills this process ran (tapguard audit)."""
     root = project.find_root()
+    cfg = config.load(root)
     given = assessment.parse_plan_json_args(args.plan_json)
     for name in given:
         check_segment(name)  # it becomes a file name in the bundle: checked before anything is planned or written
     sign_key = signing.private_key(args.sign_key) if args.sign_key else None
+    formats = list(dict.fromkeys(getattr(args, "output", None) or cfg.output))
+    output_dir = getattr(args, "output_file_path", None) or cfg.output_file_path
+    if output_dir is not None:
+        inputs.output_directory(output_dir, "--output-file-path")
+    out_dir = inputs.output_directory(args.out or cfg.evidence_dir, "--out")
+    waiver_file = args.waivers or cfg.waiver_file
+    if args.waivers or cfg.waivers:
+        inputs.regular_file(waiver_file, f"--waivers {waiver_file}" if args.waivers else f"waivers {waiver_file} (config)")
+    drills_file = args.drills or cfg.drills
+    loaded_drills = read_drills(drills_file) if drills_file else None
+    # fail fast on bad gate flags, before minutes of planning
+    catalogue = set(engine.catalogue()) | {"WAIVERS"}
+    outputs.Selector.parse("--soft-fail-on", getattr(args, "soft_fail_on", []), catalogue)
+    outputs.Selector.parse("--hard-fail-on", getattr(args, "hard_fail_on", []), catalogue)
+
     names = list(args.environments) or ([] if given else [e.name for e in project.environments(root)])
-    to_plan = [e for e in project.select(root, [n for n in names if n not in given])] if [n for n in names if n not in given] else []
+    wanted = [n for n in names if n not in given]
+    to_plan = project.select(root, wanted) if wanted else []
+    use_checkov = not args.no_checkov
+    # the HCL scan needs no plan: it runs while terraform plans (cached by content like the plans)
+    hcl_scan = checkov.start_hcl_scan(root, use_cache=not args.no_cache) if use_checkov and checkov.binary() else None
     planned, secrets = plan_environments(args, to_plan)
     plans = assessment.plans_from_args(args.plan_json, planned)
-    waiver_file = args.waivers or (root / "waivers.yaml")
-    if args.waivers and not args.waivers.is_file():
-        raise TapguardError(f"--waivers {args.waivers}: no such file")
     envs = project.environments(root) + to_plan
-    with console.status("evaluating controls" + ("" if args.no_checkov else " and running checkov")):
-        run = assessment.assess(root, envs, plans, waiver_file, use_checkov=not args.no_checkov)
-    if args.drills:
-        run.drills = load_drills(args.drills)
+    with step("evaluating controls" + ("" if args.no_checkov else " and running checkov")):
+        result = assessment.assess(
+            root, envs, plans, waiver_file, use_checkov=use_checkov, hcl_scan=hcl_scan, checkov_cache=not args.no_cache
+        )
+    if loaded_drills is not None:
+        result.drills = loaded_drills
     if drills:
-        run.drills = drills
-    bundle = write_bundle(run, root, args.out or root / "evidence", secrets, sign_key=sign_key)
-    out = Console(width=max(Console().width, 120))
-    table = Table(title="PCI DSS v4.0.1 controls by requirement")
-    table.add_column("requirement")
-    table.add_column("control")
-    for env in run.environments:
-        table.add_column(env.name)
-    style = {"pass": "green", "fail": "bold red", "waived": "yellow", "not_applicable": "dim"}
-    for control in run.catalogue.values():
-        cells = [f"[{style[e.status_of(control.id)]}]{e.status_of(control.id)}[/]" for e in run.environments]
-        table.add_row(", ".join(control.requirements) or f"({control.family})", f"{control.id} {control.title}", *cells)
-    out.print(table)
-    for env in run.environments:
-        for f in env.findings:
-            if f.status in (FAIL, "unknown") and not f.waiver:
-                out.print(f"[red]FAIL[/] {f.describe(run.catalogue.get(f.control))}", soft_wrap=True)
-    for problem in run.waivers.problems:
-        out.print(f"[bold red]WAIVER[/] {problem.address}: {problem.message}", soft_wrap=True)
-    for scan in run.checkov:
-        out.print(scan.summary_line(), markup=False)  # plain text: "tapguard[scan]" is not markup
-    out.print(f"evidence: {display(bundle.path, root)} (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)")
-    gate = [s for s in run.checkov if s.scope == "hcl" and s.gate_failures]
-    verdict = "FAIL" if run.failed or gate else "PASS"
-    out.print(f"[bold {'red' if verdict == 'FAIL' else 'green'}]verdict: {verdict}[/]")
-    return 1 if verdict == "FAIL" else 0
+        result.drills = drills
+    bundle = write_bundle(result, root, out_dir, secrets, sign_key=sign_key)
+    code, note = outputs.gate(args, result)
+    gate_failures = [s for s in result.checkov if s.scope == "hcl" and s.gate_failures]
+    verdict = "FAIL" if result.failed or gate_failures else "PASS"
+    footer = [
+        f"evidence: {display(bundle.path, root)} (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)",
+        f"[bold {'red' if verdict == 'FAIL' else 'green'}]verdict: {verdict}[/]",
+    ]
+    if note:
+        footer.append(f"[yellow]{note}[/]")
+    quiet = bool(getattr(args, "quiet", False))
+
+    def cli_text() -> str:
+        buffer = io.StringIO()
+        outputs.cli_report(result, quiet, footer, Console(file=buffer, width=100_000, no_color=True, soft_wrap=False))
+        return buffer.getvalue()
+
+    if "cli" in formats and output_dir is None:
+        outputs.cli_report(result, quiet, footer, outputs.report_console())
+        formats.remove("cli")
+    else:
+        for line in footer:  # stdout carries only the machine formats; the verdict goes to stderr
+            console.print(line, soft_wrap=True)
+    written = outputs.emit(formats, output_dir, result, root, cli_text)
+    for path in written:
+        console.print(f"wrote {display(path, root)}", soft_wrap=True)
+    return code

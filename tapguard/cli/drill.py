@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from tapguard import inputs
 from tapguard.cli.common import console
 from tapguard.drill import repeats
 from tapguard.drill.runner import drill_lock, run_drill
@@ -65,6 +66,14 @@ def run(args: argparse.Namespace) -> int:
         args.fault = "failover" if args.target == "aws" else "kill"
     if args.repeat < 1:
         raise TapguardError("--repeat must be at least 1")
+    if args.target == "aws" and args.repeat != 1:
+        raise TapguardError("one failover per run on AWS: --repeat is for the lab")
+    if args.target == "aws" and not args.confirm:  # before any AWS call or lock: nothing may depend on credentials
+        what = args.env or args.cluster_id or args.replication_group_id or "ENV"
+        raise TapguardError(f"a drill against AWS fails over production-grade resources: add --confirm {what} to proceed")
+    if args.out is not None:  # before the drill: its evidence must have somewhere to go
+        inputs.output_directory(args.out, "--out")
+    settings_from_args(args)
     return drill(args)
 
 

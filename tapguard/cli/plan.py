@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from tapguard import inputs
 from tapguard.cli.common import add_aws_flags, console, display, plan_environments
+from tapguard.cli.outputs import report_console
 from tapguard.planning import project
 
 
@@ -26,6 +27,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = project.find_root()
+    if args.out:  # before minutes of planning
+        inputs.output_directory(Path(args.out), "--out")
     envs = project.select(root, args.environments)
     results, _ = plan_environments(args, envs)
     if args.json:
@@ -59,10 +62,9 @@ def run(args: argparse.Namespace) -> int:
             f"{r.seconds:.1f}s{' (cached)' if r.cached else ''}",
             display(r.json_path, root),
         )
-    Console().print(table)
+    report_console().print(table)
     if args.out:
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         for r in results:
             (out / f"{r.environment}.plan.json").write_bytes(r.json_path.read_bytes())
     drifted = [r.environment for r in results if any(r.summary[k] for k in ("add", "change", "replace", "destroy"))]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tapguard import inputs
 from tapguard.controls import checkov, engine, waivers
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Control, Finding
 from tapguard.errors import TapguardError
@@ -93,7 +95,8 @@ def module_sources(env_dir: Path | None, plan: model.Plan) -> dict[str, Path]:
 def evaluate_environment(name: str, plan_path: Path, env: Environment | None, waiver_set: waivers.WaiverSet) -> EnvironmentResult:
     plan = model.load(plan_path)
     hcl_dirs = module_dirs(env.path) if env is not None else []
-    findings = waiver_set.apply(engine.evaluate(name, plan, hcl_dirs=hcl_dirs))
+    profile = engine.profile_for(name, plan, env.profile if env is not None else None)
+    findings = waiver_set.apply(engine.evaluate(name, plan, profile, hcl_dirs=hcl_dirs))
     # waiver problems are reported once for the run, not per environment
     findings = [f for f in findings if f not in waiver_set.problems]
     return EnvironmentResult(
@@ -146,6 +149,8 @@ def assess(
     waiver_file: Path | None,
     use_checkov: bool,
     extra_tools: dict[str, str] | None = None,
+    hcl_scan: Future[checkov.HclReports] | None = None,
+    checkov_cache: bool = True,
 ) -> Assessment:
     """Evaluate every environment whose plan JSON is in `plans` (name -> path)."""
     catalogue = engine.catalogue()
@@ -163,10 +168,15 @@ def assess(
         git_sha=git_sha(root),
     )
     if use_checkov:
-        hcl = checkov.scan_hcl(root, catalogue, waiver_set)
+        reports = hcl_scan.result() if hcl_scan is not None else checkov.hcl_reports(root, checkov_cache)
+        hcl = checkov.scan_hcl(root, catalogue, waiver_set, reports)
         run.checkov.append(hcl)
-        for env in results:
-            run.checkov.append(checkov.scan_plan(env.name, env.plan_path, root, catalogue, waiver_set, hcl))
+        # one checkov process per plan, two at a time: each is a subprocess, threads only wait for them
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checkov-plan") as pool:
+            scans = pool.map(
+                lambda env: checkov.scan_plan(env.name, env.plan_path, root, catalogue, waiver_set, hcl, checkov_cache), results
+            )
+            run.checkov.extend(scans)
     run.finished = dt.datetime.now(dt.UTC)
     return run
 
@@ -174,7 +184,6 @@ def assess(
 def plans_from_args(plan_json: list[str], planned: list[PlanResult]) -> dict[str, Path]:
     out = {r.environment: r.json_path for r in planned}
     for name, path in parse_plan_json_args(plan_json).items():
-        if not path.is_file():
-            raise TapguardError(f"--plan-json {name}={path}: no such file")
+        inputs.regular_file(path, f"--plan-json {name}={path}")
         out[name] = path
     return out

@@ -8,18 +8,26 @@ suppressions written in the code with a reason.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from tapguard.controls.engine import Control
 from tapguard.controls.waivers import WaiverSet
 from tapguard.planning.model import strip_indexes
+
+CACHE_FORMAT = "1"
+_SCANNED_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".hcl")
+_NOT_SCANNED = {".git", ".venv", ".tapguard", ".nox", ".terraform", "node_modules", "tests/fixtures", "evidence"}
 
 
 @dataclass
@@ -69,7 +77,51 @@ def binary() -> str | None:
     return str(here) if here.exists() else shutil.which("checkov")
 
 
-def _run(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
+def version() -> str:
+    """checkov's version without starting it (its import takes seconds)."""
+    try:
+        return metadata.version("checkov")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def hcl_digest(root: Path) -> str:
+    """Content hash of every file the HCL scan reads (Terraform sources and checkov's own config)."""
+    digest = hashlib.sha256()
+    for directory, dirs, files in os.walk(root):
+        here = Path(directory)
+        rel = here.relative_to(root)
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_SCANNED and str(rel / d) not in _NOT_SCANNED)
+        for name in sorted(files):
+            if name.endswith(_SCANNED_SUFFIXES) or name.startswith(".checkov"):
+                path = here / name
+                digest.update(str(rel / name).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _cache_file(root: Path, scope: str, args: list[str], content: str) -> Path:
+    key = hashlib.sha256(f"{CACHE_FORMAT}|{version()}|{scope}|{json.dumps(args)}|{content}".encode()).hexdigest()[:32]
+    return root / ".tapguard" / "checkov" / f"{key}.json"
+
+
+def _run(args: list[str], cwd: Path, cache: Path | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """checkov's reports (passed checks dropped); cached by content when `cache` names the entry."""
+    if cache is not None and cache.is_file():
+        try:
+            cached = json.loads(cache.read_text())
+            return list(cached["reports"]), None
+        except (ValueError, KeyError, TypeError):
+            cache.unlink(missing_ok=True)  # a damaged entry is rescanned, never trusted
+    reports, error = _run_checkov(args, cwd)
+    if cache is not None and error is None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps({"reports": reports}))
+        tmp.replace(cache)
+    return reports, error
+
+
+def _run_checkov(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
     exe = binary()
     assert exe is not None
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
@@ -80,8 +132,10 @@ def _run(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
         data = json.loads(proc.stdout) if proc.stdout.strip() else []
     except json.JSONDecodeError:
         return [], f"checkov printed no JSON (exit {proc.returncode})"
-    reports = data if isinstance(data, list) else [data]
-    return [r for r in reports if isinstance(r, dict) and "results" in r], None
+    reports = [r for r in (data if isinstance(data, list) else [data]) if isinstance(r, dict) and "results" in r]
+    for report in reports:
+        report["results"].pop("passed_checks", None)  # counted in the summary; only failures and skips are kept
+    return reports, None
 
 
 def _mapping(catalogue: dict[str, Control]) -> dict[str, list[Control]]:
@@ -107,35 +161,64 @@ def _entry(check: dict[str, Any], mapping: dict[str, list[Control]], status: str
     }
 
 
-def scan_hcl(root: Path, catalogue: dict[str, Control], waivers: WaiverSet) -> CheckovResult:
+NOT_INSTALLED = "checkov is not installed (pip install 'tapguard[scan]')"
+HclReports = tuple[list[dict[str, Any]], str | None]
+
+
+def hcl_reports(root: Path, use_cache: bool = True) -> HclReports:
+    """The raw HCL scan (no waivers applied), so it can run while the plans are being made."""
     if binary() is None:
-        return CheckovResult("hcl", available=False, error="checkov is not installed (pip install 'tapguard[scan]')")
-    reports, error = _run(
-        [
-            "-d",
-            ".",
-            "--framework",
-            "terraform",
-            "--skip-path",
-            ".venv",
-            "--skip-path",
-            ".tapguard",
-            "--skip-path",
-            ".nox",
-            "--skip-path",
-            "tests/fixtures",
-        ],
-        root,
-    )
-    return _fold("hcl", reports, error, catalogue, waivers, environment="*")
+        return [], NOT_INSTALLED
+    return _run(HCL_ARGS, root, _cache_file(root, "hcl", HCL_ARGS, hcl_digest(root)) if use_cache else None)
+
+
+def start_hcl_scan(root: Path, use_cache: bool = True) -> Future[HclReports]:
+    """The HCL scan in a background thread (checkov is a subprocess: the GIL is not held while it runs)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov-hcl")
+    future = pool.submit(hcl_reports, root, use_cache)
+    pool.shutdown(wait=False)
+    return future
+
+
+def scan_hcl(root: Path, catalogue: dict[str, Control], waivers: WaiverSet, reports: HclReports | None = None) -> CheckovResult:
+    if binary() is None:
+        return CheckovResult("hcl", available=False, error=NOT_INSTALLED)
+    found, error = reports if reports is not None else hcl_reports(root)
+    return _fold("hcl", found, error, catalogue, waivers, environment="*")
+
+
+HCL_ARGS = [
+    "-d",
+    ".",
+    "--framework",
+    "terraform",
+    "--skip-path",
+    ".venv",
+    "--skip-path",
+    ".tapguard",
+    "--skip-path",
+    ".nox",
+    "--skip-path",
+    "tests/fixtures",
+]
 
 
 def scan_plan(
-    env: str, plan_json: Path, root: Path, catalogue: dict[str, Control], waivers: WaiverSet, hcl_result: CheckovResult | None
+    env: str,
+    plan_json: Path,
+    root: Path,
+    catalogue: dict[str, Control],
+    waivers: WaiverSet,
+    hcl_result: CheckovResult | None,
+    use_cache: bool = True,
 ) -> CheckovResult:
     if binary() is None:
-        return CheckovResult(f"plan:{env}", available=False, error="checkov is not installed (pip install 'tapguard[scan]')")
-    reports, error = _run(["-f", str(plan_json), "--framework", "terraform_plan", "--repo-root-for-plan-enrichment", "."], root)
+        return CheckovResult(f"plan:{env}", available=False, error=NOT_INSTALLED)
+    args = ["-f", str(plan_json), "--framework", "terraform_plan", "--repo-root-for-plan-enrichment", "."]
+    # the plan's content and the HCL it is enriched from (suppression comments) decide the result, not its path
+    content = f"{hashlib.sha256(plan_json.read_bytes()).hexdigest()}|{hcl_digest(root)}"
+    cache = _cache_file(root, "plan", args[2:], content) if use_cache else None
+    reports, error = _run(args, root, cache)
     result = _fold(f"plan:{env}", reports, error, catalogue, waivers, environment=env)
     if hcl_result is not None:
         clean = {(c.get("check_id"), _config_address(c.get("resource") or "")) for c in hcl_result.failed if c["status"] == "failed"}
@@ -155,7 +238,6 @@ def _fold(
         summary = report.get("summary", {})
         result.version = summary.get("checkov_version", result.version)
         result.passed += int(summary.get("passed", 0))
-        report["results"].pop("passed_checks", None)
         for check in report["results"].get("failed_checks", []):
             waiver = waivers.checkov_waiver(check["check_id"], check.get("resource", ""), environment)
             entry = _entry(check, mapping, "waived" if waiver else "failed")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import json
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -216,7 +216,12 @@ def profiles() -> dict[str, Profile]:
     return out
 
 
-def profile_for(env: str, plan: Plan) -> Profile:
+def profile_for(env: str, plan: Plan, configured: Mapping[str, Any] | None = None) -> Profile:
+    """The project's profile (config or next to the stack) first, then the packaged profiles.yaml, then a generic one."""
+    if configured is not None:
+        fields = dict(configured)
+        fields.setdefault("region", plan.region)
+        return Profile(name=env, **fields)
     known = profiles()
     if env in known:
         return known[env]

@@ -15,9 +15,13 @@ from typing import Any
 
 import yaml
 
+from tapguard import inputs
 from tapguard.controls.engine import FAIL, UNKNOWN, Finding, matches
 from tapguard.errors import TapguardError
 
+MAX_WAIVER_BYTES = 4 * 1024 * 1024
+MAX_ALIASES = 40  # a waiver file needs few anchors; thousands are an entity-expansion ("billion laughs") attack
+MAX_YAML_DEPTH = 64
 REQUIRED = ("control", "address", "reason", "owner", "ticket", "expires")
 WAIVER_CONTROL = "WAIVERS"
 
@@ -87,15 +91,10 @@ class WaiverSet:
 
 
 def load(path: Path | None, known_controls: Iterable[str], today: dt.date | None = None) -> WaiverSet:
-    if path is None or not path.exists():
+    if path is None or not (path.exists() or path.is_symlink()):
         return WaiverSet(source=path, valid=[], problems=[])
     today = today or dt.datetime.now(dt.UTC).date()
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise TapguardError(f"{path}: not valid YAML{where}") from None
+    raw = safe_yaml(inputs.read_text(path, str(path), MAX_WAIVER_BYTES), str(path)) or {}
     entries = raw.get("waivers") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise TapguardError(f"{path}: expected a top-level 'waivers:' list")
@@ -120,6 +119,9 @@ def load(path: Path | None, known_controls: Iterable[str], today: dt.date | None
             problem(i, control, f"malformed waiver: unknown control {control!r}")
             continue
         expires = entry["expires"]
+        if isinstance(expires, dt.datetime):
+            problem(i, control, f"malformed waiver: expires {expires.isoformat(sep=' ')} has a time of day; write a date (YYYY-MM-DD)")
+            continue
         if isinstance(expires, str):
             try:
                 expires = dt.date.fromisoformat(expires)
@@ -154,3 +156,47 @@ def load(path: Path | None, known_controls: Iterable[str], today: dt.date | None
             )
         )
     return WaiverSet(source=path, valid=valid, problems=problems)
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """The safe loader, refusing alias floods and deep nesting before anything is constructed."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _YamlLimit(f"more than {MAX_ALIASES} aliases (an entity-expansion attack?)")
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise _YamlLimit(f"nested more than {MAX_YAML_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _YamlLimit(Exception):
+    pass
+
+
+def safe_yaml(text: str, name: str) -> Any:
+    """yaml.safe_load with limits; every problem is one line naming the file."""
+    loader = _LimitedLoader(text)
+    try:
+        return loader.get_single_data()
+    except _YamlLimit as exc:
+        raise TapguardError(f"{name}: refused: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TapguardError(f"{name}: not valid YAML{where} ({problem})") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # constructors: bad timestamps, huge ints
+        raise TapguardError(f"{name}: unreadable YAML value ({type(exc).__name__}: {str(exc)[:80]})") from None
+    finally:
+        loader.dispose()

@@ -9,15 +9,18 @@ is reached. Sensitive values are redacted before anything is rendered or written
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tapguard import inputs
 from tapguard.errors import TapguardError
 from tapguard.planning.redaction import redact_plan_json
 
 SUPPORTED_MAJOR = "1"
+ACTIONS = frozenset({"no-op", "create", "read", "update", "delete", "forget"})
 _INDEX = re.compile(r'\[("(?:[^"\\]|\\.)*"|\d+)\]')
 
 
@@ -237,16 +240,43 @@ class Plan:
 
 
 # ---------------------------------------------------------------- loading
+MAX_DEPTH = 128  # real plans nest < 40 levels; deeper documents would exhaust the recursion in redaction
+
+
+class _NonStandardNumber(ValueError):
+    pass
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _NonStandardNumber(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _NonStandardNumber(token)
+    return value
+
+
+def check_depth(data: Any, name: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse documents nested deeper than `limit` (iteratively: the check itself cannot overflow)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise PlanError(f"{name}: nested more than {limit} levels deep; not a plan")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+
+
 def load(path: Path) -> Plan:
     """Load and validate a plan JSON file; every problem is one line naming the file."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PlanError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise PlanError(f"{path}: is a directory, not a plan JSON file") from None
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read ({exc.strerror})") from None
+        raw = inputs.read_bytes(path, str(path))
+    except TapguardError as exc:
+        raise PlanError(str(exc)) from None
     return parse(raw, str(path), path)
 
 
@@ -260,10 +290,15 @@ def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
     except UnicodeDecodeError as exc:
         raise PlanError(f"{name}: not UTF-8 text (byte {exc.start}); expected plan JSON") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "malformed JSON"
         raise PlanError(f"{name}: {what} at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
+    except _NonStandardNumber as exc:
+        raise PlanError(f"{name}: {exc.args[0]} is not a JSON number (plan JSON never holds NaN or Infinity)") from None
+    except RecursionError:
+        raise PlanError(f"{name}: nested deeper than Python's JSON parser allows; not a plan") from None
+    check_depth(data, name)
     validate(data, name)
     return from_dict(redact_plan_json(data)[0], name, path)
 
@@ -289,14 +324,31 @@ def validate(data: Any, name: str) -> None:
         raise PlanError(f"{name}: resource_changes is a {type(changes).__name__}, expected a list")
     if "configuration" in data and not isinstance(data["configuration"], dict):
         raise PlanError(f"{name}: configuration is not an object")
+    root_module = (data.get("configuration") or {}).get("root_module")
+    if root_module is not None and not isinstance(root_module, dict):
+        raise PlanError(f"{name}: configuration.root_module is a JSON {_json_type(root_module)}, expected an object")
     for i, change in enumerate(changes):
         if not isinstance(change, dict) or "address" not in change or "type" not in change:
             raise PlanError(f"{name}: resource_changes[{i}] has no address/type")
+        for key in ("address", "type"):
+            if not isinstance(change[key], str) or not change[key]:
+                raise PlanError(f"{name}: resource_changes[{i}].{key} is a JSON {_json_type(change[key])}, expected a non-empty string")
         body = change.get("change")
         if not isinstance(body, dict) or "actions" not in body:
             raise PlanError(f"{name}: resource_changes[{i}] ({change['address']}) has no change.actions")
+        actions = body["actions"]
+        if not isinstance(actions, list) or not actions or not all(a in ACTIONS for a in actions):
+            raise PlanError(
+                f"{name}: {change['address']} change.actions is {json.dumps(actions)[:60]}, expected a list of {', '.join(sorted(ACTIONS))}"
+            )
         if body.get("after") is not None and not isinstance(body["after"], dict):
-            raise PlanError(f"{name}: {change['address']} change.after is not an object")
+            raise PlanError(f"{name}: {change['address']} change.after is a JSON {_json_type(body['after'])}, expected an object")
+        for key in ("after_unknown", "after_sensitive", "before_sensitive"):
+            marker = body.get(key)
+            if marker is True and key != "after_unknown" and isinstance(body.get("after" if key == "after_sensitive" else "before"), dict):
+                raise PlanError(f"{name}: {change['address']} change.{key} is true for the whole resource; terraform marks attributes")
+            if marker is not None and not isinstance(marker, (dict, list, bool)):
+                raise PlanError(f"{name}: {change['address']} change.{key} is a JSON {_json_type(marker)}, expected an object")
     for key in ("planned_values", "prior_state", "output_changes", "variables"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise PlanError(f"{name}: {key} is not an object")
@@ -394,6 +446,11 @@ def _dig(node: Any, path: str, default: Any) -> Any:
         else:
             return default
     return node
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def strip_indexes(address: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tapguard.errors import TapguardError
-from tapguard.planning import hcl
+from tapguard.planning import config, hcl
 
 ROOT_ENV = "TAPGUARD_ROOT"
 
@@ -23,6 +23,7 @@ class Environment:
     region: str | None
     tfvars: Path | None
     variables: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    profile: dict[str, Any] | None = field(default=None, compare=False, hash=False)  # from config or <stack>/tapguard-profile.yaml
 
     @property
     def existing_secrets(self) -> dict[str, str]:
@@ -32,6 +33,7 @@ class Environment:
 
 
 def find_root(start: Path | None = None) -> Path:
+    """The nearest directory with tapguard.toml or [tool.tapguard] in pyproject.toml, else with environments/ and modules/."""
     override = os.environ.get(ROOT_ENV)
     if override:
         # any layout: stacks are then named by path (the GitHub action and the pre-commit hook set this)
@@ -39,12 +41,18 @@ def find_root(start: Path | None = None) -> Path:
         if not root.is_dir():
             raise TapguardError(f"{ROOT_ENV}={override} is not a directory")
         return root
-    here = (start or Path.cwd()).resolve()
+    try:
+        here = (start or Path.cwd()).resolve()
+    except OSError:
+        raise TapguardError(f"the current directory no longer exists; cd into a project or set {ROOT_ENV}") from None
     for candidate in (here, *here.parents):
+        if config.declared_in(candidate) is not None:
+            return candidate
         if (candidate / "environments").is_dir() and (candidate / "modules").is_dir():
             return candidate
     raise TapguardError(
-        f"no tapguard project found from {here} upwards (a directory with environments/ and modules/); cd into one or set {ROOT_ENV}"
+        f"no tapguard project found from {here} upwards ({config.CONFIG_FILE}, [tool.tapguard] in pyproject.toml, "
+        f"or a directory with environments/ and modules/); cd into one or set {ROOT_ENV}"
     )
 
 
@@ -54,22 +62,30 @@ def state_dir(root: Path) -> Path:
     return path
 
 
-def load_environment(path: Path, name: str | None = None) -> Environment:
+def load_environment(path: Path, name: str | None = None, profile: dict[str, Any] | None = None) -> Environment:
     path = path.resolve()
     if not path.is_dir() or not any(path.glob("*.tf")):
         raise TapguardError(f"{path} is not a Terraform root module (no *.tf files)")
     tfvars = path / "terraform.tfvars"
     variables = hcl.load_tfvars(tfvars) if tfvars.is_file() else {}
+    beside = path / config.PROFILE_FILE
+    if profile is None and (beside.exists() or beside.is_symlink()):
+        profile = config.read_profile(beside, "profile")
     return Environment(
         name=name or path.name,
         path=path,
         region=hcl.provider_region(path),
         tfvars=tfvars if tfvars.is_file() else None,
         variables=variables,
+        profile=profile,
     )
 
 
 def environments(root: Path) -> list[Environment]:
+    """The configured environments, else every root module under environments/."""
+    specs = config.load(root).environments
+    if specs is not None:
+        return [load_environment(s.path, s.name, s.profile) for s in specs]
     base = root / "environments"
     if not base.is_dir():
         return []
@@ -77,22 +93,28 @@ def environments(root: Path) -> list[Environment]:
 
 
 def select(root: Path, names: list[str]) -> list[Environment]:
-    """Environments by name (environments/<name>) or by path; all of them when names is empty."""
+    """Environments by name (configured, or environments/<name>) or by path; all of them when names is empty."""
     if not names:
         found = environments(root)
         if not found:
-            raise TapguardError(f"{root / 'environments'} holds no Terraform root module (or name the root module paths to check)")
+            raise TapguardError(
+                f"{root} declares no environment and {root / 'environments'} holds no Terraform root module (or name the root module paths to check)"
+            )
         return found
     chosen = []
+    specs = config.load(root).environments
     for name in names:
         by_name = root / "environments" / name
-        if by_name.is_dir():
+        spec = next((s for s in specs if s.name == name), None) if specs is not None else None
+        if spec is not None:
+            chosen.append(load_environment(spec.path, spec.name, spec.profile))
+        elif specs is None and by_name.is_dir():
             chosen.append(load_environment(by_name))
         elif Path(name).is_dir():
             chosen.append(load_environment(Path(name)))
         else:
-            known = ", ".join(e.name for e in environments(root)) or "none"
-            raise TapguardError(f"unknown environment {name!r} (known: {known}; or give a root module path)")
+            known = ", ".join(s.name for s in specs) if specs is not None else ", ".join(e.name for e in environments(root))
+            raise TapguardError(f"unknown environment {name!r} (known: {known or 'none'}; or give a root module path)")
     return chosen
 
 

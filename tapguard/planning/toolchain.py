@@ -15,6 +15,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from tapguard.errors import TapguardError
 
 BINARY_ENV = "TAPGUARD_TERRAFORM"
@@ -93,8 +95,23 @@ class Toolchain:
         }
 
     def provider_version(self, source: str = "hashicorp/aws") -> str | None:
-        versions = sorted({p.version for p in self.source.providers if p.source == source})
+        versions = sorted({p.version for p in self.source.providers if p.source == source}, key=version_key)
         return versions[-1] if versions else None
+
+
+def parse_version(text: str) -> Version | None:
+    """A released version with at least MAJOR.MINOR ("1.11.2", "1.12.0-beta1"), else None ("dev", "1")."""
+    try:
+        parsed = Version(text.strip().lstrip("v"))
+    except InvalidVersion:
+        return None
+    return parsed if len(parsed.release) >= 2 else None
+
+
+def version_key(text: str) -> tuple[int, Version]:
+    """Sort key comparing versions as versions (5.100.0 > 5.99.1); unparseable ones sort first."""
+    parsed = parse_version(text)
+    return (1, parsed) if parsed is not None else (0, Version("0"))
 
 
 def find_binary() -> Binary:
@@ -120,12 +137,15 @@ def _describe_binary(path: Path) -> Binary:
     except OSError as exc:
         raise TapguardError(f"cannot run {path}: {exc.strerror}") from exc
     try:
-        version = str(json.loads(out.stdout)["terraform_version"])
-    except (ValueError, KeyError):
+        reported = json.loads(out.stdout)
+        version = str(reported["terraform_version"])
+    except (ValueError, KeyError, TypeError):
         raise TapguardError(f"{path} did not report a version; is it terraform or tofu?") from None
     flavour = "tofu" if "tofu" in path.name or "OpenTofu" in out.stdout else "terraform"
-    major, minor = (int(x) for x in version.split(".")[:2])
-    if (major, minor) < (1, 11):
+    parsed = parse_version(version)
+    if parsed is None:
+        raise TapguardError(f"{path} reports version {version!r}, not MAJOR.MINOR.PATCH; use a released terraform or tofu >= 1.11")
+    if parsed.release[:2] < (1, 11):
         raise TapguardError(f"{path} is {flavour} {version}; the stacks need >= 1.11 (ephemeral resources, write-only attributes)")
     return Binary(path=path, flavour=flavour, version=version)
 

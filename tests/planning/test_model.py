@@ -144,7 +144,7 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
         json.dumps(
             {**_valid(), "resource_changes": [{"address": "a.b", "type": "a", "change": {"actions": ["create"], "after": 3}}]}
         ).encode(),
-        "change.after is not an object",
+        "change.after is a JSON number, expected an object",
     ),
     ("configuration list", json.dumps({**_valid(), "configuration": []}).encode(), "configuration is not an object"),
 ]

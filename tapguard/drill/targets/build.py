@@ -16,7 +16,7 @@ from tapguard.drill import safety
 from tapguard.drill.targets.base import FailoverTarget
 from tapguard.errors import TapguardError
 from tapguard.lab.lab import project_lab
-from tapguard.planning import project, toolchain
+from tapguard.planning import config, project, toolchain
 
 COMPONENTS = ("aurora", "redis")
 # The Terraform outputs of a stack that name its drill targets (tested against each environment's outputs.tf).
@@ -136,6 +136,9 @@ def terraform_outputs(env: str) -> dict[str, Any]:
     if proc.returncode != 0:
         raise TapguardError(f"cannot read terraform outputs of {env} (is it applied and initialised?); give the targets explicitly")
     try:
-        return {k: v.get("value") for k, v in json.loads(proc.stdout or "{}").items()}
-    except ValueError:
+        found = {k: v.get("value") for k, v in json.loads(proc.stdout or "{}").items()}
+    except (ValueError, AttributeError):
         raise TapguardError(f"terraform output -json of {env} is not JSON") from None
+    # a stack may name its outputs differently: [tool.tapguard.drill_outputs] maps ours to its own
+    renamed = config.load(root).drill_outputs
+    return {ours: found.get(renamed.get(ours, ours)) for ours in OUTPUTS_READ} | {k: v for k, v in found.items() if k not in OUTPUTS_READ}

@@ -1,0 +1,79 @@
+"""Benchmark: the CLI's central loop, `tapguard check` of both stacks, against a bare `tapguard plan` of both.
+
+Measured in one run, in a throw-away copy of the project (its own .tapguard/ caches):
+  1. warm-up plan (fills the provider plugin cache, so no step below pays for it), then caches cleared;
+  2. cold `tapguard plan`   (no plan cache);
+  3. cold `tapguard check`  (no plan cache, no checkov cache: HCL scan overlapped with planning);
+  4. warm `tapguard check`  (nothing changed: plans and checkov results from the content-keyed caches).
+Reported: cold check / cold plan (target <= 1.2) and warm check / cold plan, with the absolute seconds.
+
+    nox -s bench -- loop        # or: python bench/bench_check_loop.py [--envs us-west-2 eu-west-1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = ("environments", "modules")
+
+
+def tapguard(copy: Path, *args: str) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "TAPGUARD_ROOT"}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "tapguard", *args], cwd=copy, env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    if proc.returncode not in (0, 1):  # 1 = a control failed: still a complete run
+        sys.exit(f"tapguard {' '.join(args)} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    return seconds
+
+
+def clear(copy: Path, *caches: str) -> None:
+    for name in caches:
+        shutil.rmtree(copy / ".tapguard" / name, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", nargs="+", default=["us-west-2", "eu-west-1"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tapguard-bench-") as tmp:
+        copy = Path(tmp)
+        for name in COPIED:
+            shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl.bak"))
+        out = str(copy / "evidence")
+        tapguard(copy, "plan", *args.envs, "--local")
+        clear(copy, "plans", "checkov")
+        plan_cold = tapguard(copy, "plan", *args.envs, "--local")
+        clear(copy, "plans", "checkov")
+        check_cold = tapguard(copy, "check", *args.envs, "--local", "--out", out, "-q")
+        check_warm = tapguard(copy, "check", *args.envs, "--local", "--out", out, "-q")
+        plan_warm = tapguard(copy, "plan", *args.envs, "--local")
+    result = {
+        "environments": args.envs,
+        "seconds": {
+            "plan_cold": round(plan_cold, 2),
+            "plan_warm": round(plan_warm, 2),
+            "check_cold": round(check_cold, 2),
+            "check_warm": round(check_warm, 2),
+        },
+        "ratios": {
+            "check_cold / plan_cold": round(check_cold / plan_cold, 2),
+            "check_warm / plan_cold": round(check_warm / plan_cold, 3),
+            "check_warm / plan_warm": round(check_warm / plan_warm, 2),
+        },
+        "targets": {"check_cold / plan_cold": "<= 1.2", "check_warm seconds": "<= 2"},
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

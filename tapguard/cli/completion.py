@@ -1,0 +1,29 @@
+"""`tapguard completion bash|zsh|tcsh`: a shell completion script generated from the parser (shtab)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+SHELLS = ("bash", "zsh", "tcsh")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print a completion script; e.g. `tapguard completion bash > ~/.local/share/bash-completion/completions/tapguard`.",
+    )
+    p.add_argument("shell", choices=SHELLS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import shtab
+
+    from tapguard.cli.parser import build_parser
+
+    sys.stdout.write(shtab.complete(build_parser(), shell=args.shell))
+    sys.stdout.flush()
+    return 0
