@@ -98,7 +98,8 @@ def select(root: Path, names: list[str]) -> list[Environment]:
         found = environments(root)
         if not found:
             raise TapguardError(
-                f"{root} declares no environment and {root / 'environments'} holds no Terraform root module (or name the root module paths to check)"
+                f"{root} declares no environment and {root / 'environments'} holds no Terraform root module "
+                "(or name the root module paths to check)"
             )
         return found
     chosen = []
