@@ -3,6 +3,7 @@ output fails here instead of in a drill against a real account."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ def declared_outputs(env: Path) -> dict[str, Any]:
     """Output name -> its value expression, from every *.tf of a root module."""
     found: dict[str, Any] = {}
     for tf in sorted(env.glob("*.tf")):
-        for block in hcl.load(tf).get("output", []):
-            found.update({name: hcl.attribute(body.get("value")) for name, body in block.items()})
+        for block in hcl.load(tf).children("output"):
+            found[block.labels[0]] = block.attributes.get("value")
     return found
 
 
@@ -30,9 +31,18 @@ def test_every_output_the_drills_read_is_declared(env: str) -> None:
     declared = declared_outputs(ROOT / "environments" / env)
     missing = [name for name in OUTPUTS_READ if name not in declared]
     assert not missing, f"environments/{env}/outputs.tf: drills read {missing}, not declared"
-    secret_arns = declared["secret_arns"]
-    assert isinstance(secret_arns, dict), f"environments/{env}: secret_arns must be an object"
-    assert sorted(set(SECRET_ARN_KEYS) - set(secret_arns)) == [], f"environments/{env}: secret_arns lacks {SECRET_ARN_KEYS}"
+    keys = object_keys(declared["secret_arns"])
+    assert keys is not None, f"environments/{env}: secret_arns must be an object"
+    assert sorted(set(SECRET_ARN_KEYS) - keys) == [], f"environments/{env}: secret_arns lacks {SECRET_ARN_KEYS}"
+
+
+def object_keys(value: Any) -> set[str] | None:
+    """The keys of an object value: a literal map, or an object constructor whose values are references."""
+    if isinstance(value, dict):
+        return set(value)
+    if isinstance(value, hcl.Expression) and value.text.lstrip().startswith("{"):
+        return set(re.findall(r"^\s*([A-Za-z_][\w-]*)\s*=", value.text, re.MULTILINE))
+    return None
 
 
 def test_a_missing_output_is_found(tmp_path: Path) -> None:
