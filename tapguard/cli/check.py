@@ -77,6 +77,9 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
                 out.print(f"[red]FAIL[/] {f.describe(run.catalogue.get(f.control))}", soft_wrap=True)
     for problem in run.waivers.problems:
         out.print(f"[bold red]WAIVER[/] {problem.address}: {problem.message}", soft_wrap=True)
+    for env in run.environments:
+        if env.coverage:
+            out.print(f"coverage \\[{env.name}]: {env.coverage.line()}", soft_wrap=True)
     for scan in run.checkov:
         out.print(scan.summary_line(), markup=False)  # plain text: "tapguard[scan]" is not markup
     out.print(f"evidence: {display(bundle.path, root)} (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)")

@@ -11,13 +11,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tapguard.controls import checkov, engine, waivers
+from tapguard.controls import checkov, classes, engine, facets, waivers
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Control, Finding
 from tapguard.errors import TapguardError
 from tapguard.evidence.digest import sha256
 from tapguard.planning import model
 from tapguard.planning.project import Environment, git_sha
 from tapguard.planning.runner import PlanResult, module_dirs
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Closed world: live managed resources of a classed type / all live managed resources, and the types no class knows."""
+
+    assessed: int
+    total: int
+    unassessed_types: tuple[str, ...]
+
+    def line(self) -> str:
+        tail = f"; unassessed types: {', '.join(self.unassessed_types)}" if self.unassessed_types else ""
+        return f"{self.assessed}/{self.total} resources assessed{tail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"assessed": self.assessed, "total": self.total, "unassessed_types": list(self.unassessed_types)}
 
 
 @dataclass
@@ -31,6 +47,7 @@ class EnvironmentResult:
     findings: list[Finding]
     hcl_dirs: list[Path]
     module_sources: dict[str, Path]  # module address prefix ("module.kms") -> source dir
+    coverage: Coverage | None = None
 
     def status_of(self, control_id: str) -> str:
         """fail if any unwaived fail/unknown, else pass (or not_applicable when nothing applied)."""
@@ -58,7 +75,11 @@ class Assessment:
 
     @property
     def failed(self) -> bool:
-        return any(e.status_of(c) == FAIL for e in self.environments for c in self.catalogue) or bool(self.waivers.problems)
+        return (
+            any(e.status_of(c) == FAIL for e in self.environments for c in self.catalogue)
+            or bool(self.waivers.problems)
+            or any(scan.errored for scan in self.checkov)
+        )
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -106,7 +127,13 @@ def evaluate_environment(name: str, plan_path: Path, env: Environment | None, wa
         findings=findings,
         hcl_dirs=hcl_dirs,
         module_sources=module_sources(env.path if env else None, plan),
+        coverage=_coverage(plan),
     )
+
+
+def _coverage(plan: model.Plan) -> Coverage:
+    assessed, total, unknown = facets.coverage(plan, classes.load())
+    return Coverage(assessed=assessed, total=total, unassessed_types=tuple(unknown))
 
 
 def parse_plan_json_args(values: list[str]) -> dict[str, Path]:
@@ -166,7 +193,9 @@ def assess(
         hcl = checkov.scan_hcl(root, catalogue, waiver_set)
         run.checkov.append(hcl)
         for env in results:
-            run.checkov.append(checkov.scan_plan(env.name, env.plan_path, root, catalogue, waiver_set, hcl))
+            # a plan made elsewhere is not reconciled against this repo's HCL
+            own = hcl if env.name in by_name else None
+            run.checkov.append(checkov.scan_plan(env.name, env.plan_path, root, catalogue, waiver_set, own))
     run.finished = dt.datetime.now(dt.UTC)
     return run
 

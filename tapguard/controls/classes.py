@@ -30,7 +30,7 @@ OPERATORS = ("is", "in", "not_in", "min", "max", "nonempty", "set", "contains", 
 CONDITION_KEYS = {"path", "default", "unless", "param", "name_key", "value_key", "any_of", *OPERATORS}
 FACET_KEYS = {
     "flag", "cmk", "require", "deny", "via", "documents", "principal", "scoped_by", "managed_arn", "managed_arns",
-    "rules", "deny_direct", "deny_direct_if_set", "principal_only", "allow_with",
+    "rules", "deny_direct", "deny_direct_if_set", "principal_only", "allow_with", "exempt_if_target_of",
 }  # fmt: skip
 RULE_KINDS = ("inline", "rule", "ingress_rule", "egress_rule", "nacl_inline", "nacl_rule")
 SOURCE_TOOLS = ("checkov", "config", "prowler", "reference")
@@ -155,6 +155,10 @@ class Classes:
     facets: Mapping[str, FacetSpec]
     lists: Mapping[str, tuple[str, ...]]
     types: Mapping[str, TypeClass]
+    stack_controls: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def judged_by_stack(self, control: str, rtype: str) -> bool:
+        return rtype in self.stack_controls.get(control, frozenset())
 
     def of(self, rtype: str) -> TypeClass | None:
         return self.types.get(rtype)
@@ -201,7 +205,11 @@ def parse(raw: Any, where: str = "classes.yaml") -> Classes:
     for rtype, body in _mapping(top.get("types"), f"{where}: types").items():
         types[rtype] = _type(rtype, _mapping(body, f"{where}: {rtype}"), facets, lists, where)
     provider = _mapping(top.get("provider"), f"{where}: provider")
-    return Classes(provider_version=str(provider.get("version")), facets=facets, lists=lists, types=types)
+    stack = {
+        str(k): frozenset(_strings(v, f"{where}: stack_controls.{k}"))
+        for k, v in _mapping(top.get("stack_controls", {}), f"{where}: stack_controls").items()
+    }
+    return Classes(provider_version=str(provider.get("version")), facets=facets, lists=lists, types=types, stack_controls=stack)
 
 
 def _type(rtype: str, body: Mapping[str, Any], specs: Mapping[str, FacetSpec], lists: Mapping[str, Any], where: str) -> TypeClass:

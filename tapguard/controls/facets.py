@@ -14,9 +14,10 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Context, Finding
+from tapguard.controls.checks import iam_policy
 from tapguard.controls.classes import Classes, Condition, Facet, TypeClass
-from tapguard.model import Plan, Resource
+from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Context, Finding
+from tapguard.planning.model import Plan, Resource
 
 CLOSED_WORLD = "C1"
 UNASSESSED = "unassessed"
@@ -34,11 +35,20 @@ def facet_findings(ctx: Context, data: Classes, facet_name: str, control_id: str
         facet = tc.facets[facet_name]
         if facet.control != control_id:
             continue
+        stack = data.judged_by_stack(control_id, tc.type)
         for r in ctx.resources(tc.type):
+            # the stack control's own check judged this one: no second finding under the same id
+            if stack and r.address in ctx.covered:
+                continue
             yield from judge(ctx, data, r, facet)
 
 
 def judge(ctx: Context, data: Classes, r: Resource, facet: Facet) -> Iterator[Finding]:
+    for exemption in facet.options.get("exempt_if_target_of") or []:
+        sinks = companions(ctx.plan, r, str(exemption["type"]), str(exemption["ref"]))
+        if sinks:
+            yield ctx.ok(r, facet.name, sinks[0].address, "exempt", f"{facet.name}: {exemption['why']} ({sinks[0].address})")
+            return
     targets: list[Resource] = [r]
     if facet.via:
         targets = companions(ctx.plan, r, facet.via.type, facet.via.ref)
@@ -195,7 +205,7 @@ def _holds(r: Resource, c: Condition, any_element: bool = False) -> bool | None:
         return None if any(x is None for x in results) else False
     assert c.path is not None and c.operator is not None
     if c.unless is not None and _holds(r, c.unless) is True:
-        return False
+        return not any_element  # excepted: a deny does not fire, a requirement is met
     values = _values(r, c)
     if values is None:
         return None
@@ -204,6 +214,10 @@ def _holds(r: Resource, c: Condition, any_element: bool = False) -> bool | None:
     results = []
     for value, unknown in values:
         if unknown:
+            # a value terraform computes at apply is set, whatever it will be
+            if c.operator in ("nonempty", "set"):
+                results.append(True)
+                continue
             return None
         results.append(_test(c.operator, c.default if value is None and c.has_default else value, c.value))
     return any(results) if any_element else all(results)
@@ -383,7 +397,14 @@ def _document(ctx: Context, r: Resource, path: str) -> Finding:
     if r.is_unknown(path):
         if path.split(".", maxsplit=1)[0] not in r.config:
             return ctx.ok(r, path, "(not set)", expected, "no policy set: the service's default, owner-only policy")
-        return ctx.finding(r, path, UNKNOWN, "(known after apply)", expected, "policy unknown at plan time")
+        # JSON naming an ARN of the same plan: rebuilt from aws_iam_policy_document or the configuration
+        rebuilt = iam_policy.document(r, path) if "." not in path else None
+        if rebuilt is None:
+            return ctx.finding(r, path, UNKNOWN, "(known after apply)", expected, "policy unknown at plan time")
+        problems = list(_statement_problems(rebuilt))
+        if problems:
+            return ctx.fail(r, path, problems[0][1], expected, problems[0][0])
+        return ctx.ok(r, path, "no wildcard grants (rebuilt from configuration)", expected)
     raw = r.get(path)
     if raw in (None, ""):
         return ctx.ok(r, path, None, expected, "no policy document")

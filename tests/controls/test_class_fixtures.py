@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tapguard import model, project, toolchain
 from tapguard.controls import classes
-from tapguard.plan import PlanRunner
+from tapguard.planning import model, project, toolchain
+from tapguard.planning.runner import PlanRunner
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.terraform

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tapguard import toolchain
 from tapguard.controls import classes
+from tapguard.planning import toolchain
 
 REQUIRED = """terraform {
   required_providers {
