@@ -461,6 +461,10 @@ def _rules(ctx: Context, r: Resource, facet: Facet) -> Iterator[Finding]:
             if path is None:
                 continue
             base = path.removesuffix(".*")
+            if r.is_unknown(base) and base not in r.config:
+                # no inline rules written: the group's rules are separate resources, judged on their own
+                yield ctx.ok(r, base, "(no inline rules)", expected, f"no inline {direction} rules")
+                continue
             if r.is_unknown(base):
                 yield ctx.finding(r, base, UNKNOWN, "(known after apply)", expected, "rules unknown at plan time")
                 continue

@@ -117,7 +117,7 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("whitespace", b"   \n\t ", "empty file"),
     ("binary plan (zip)", b"PK\x03\x04rest", "binary plan file"),
     ("not utf-8", b'{"x": "\xff\xfe"}', "not UTF-8"),
-    ("utf-16 cut mid-character", b"\xff\xfe{\x00\"", "not UTF-16"),
+    ("utf-16 cut mid-character", b'\xff\xfe{\x00"', "not UTF-16"),
     ("truncated", b'{"format_version": "1.2", "resource_changes": [', "truncated JSON"),
     ("malformed", b'{"format_version": "1.2",, }', "malformed JSON at line 1"),
     ("trailing garbage", b'{"format_version": "1.2"} x', "malformed JSON"),

@@ -42,7 +42,10 @@ def test_legacy_format_versions_load_and_evaluate(version: str, plan_data: dict[
     assert [f.status for f in findings if f.control == "C1" and f.attribute == "coverage"] == [PASS]
 
 
-@pytest.mark.parametrize(("encoding", "bom"), [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"")])
+ENCODINGS = [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"")]
+
+
+@pytest.mark.parametrize(("encoding", "bom"), ENCODINGS)
 def test_windows_encodings_load(encoding: str, bom: bytes, plan_data: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     path.write_bytes(bom + json.dumps(plan_data["eu-west-1"], indent=2).encode(encoding))
