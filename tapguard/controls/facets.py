@@ -8,6 +8,7 @@ reached through the plan's by-type index, companions through a per-plan referenc
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import weakref
@@ -25,6 +26,19 @@ OPEN_V4, OPEN_V6 = "0.0.0.0/0", "::/0"
 # ports that must never face the internet even for a public tier (Config restricted-common-ports + the stores)
 ADMIN_AND_STORE_PORTS = (20, 21, 22, 23, 1433, 1521, 2049, 3306, 3389, 5432, 6379, 9200, 11211, 27017)
 
+# what a failing condition breaks, by facet (the class control's statement, short)
+_STATEMENT = {
+    "at_rest": "data at rest must be encrypted with a customer-managed key",
+    "in_transit": "the endpoint must refuse plain text and TLS < 1.2",
+    "public": "it must not be publicly reachable",
+    "policy": "no policy may grant * on * or to *",
+    "logging": "it must log",
+    "backup": "backups/retention must be set",
+    "key": "the key must rotate and stay enabled",
+    "password": "the password policy must meet PCI DSS 8.3",
+    "detection": "the detection service must be on",
+}
+
 _companions: dict[tuple[int, str, str], tuple[weakref.ref[Plan], dict[str, list[Resource]]]] = {}
 
 
@@ -37,8 +51,9 @@ def facet_findings(ctx: Context, data: Classes, facet_name: str, control_id: str
             continue
         stack = data.judged_by_stack(control_id, tc.type)
         for r in ctx.resources(tc.type):
-            # the stack control's own check judged this one: no second finding under the same id
             if stack and r.address in ctx.covered:
+                # the stack control's own check judged this one: add only what the class sees wrong, no second pass
+                yield from (f for f in judge(ctx, data, r, facet) if f.status == FAIL)
                 continue
             yield from judge(ctx, data, r, facet)
 
@@ -146,7 +161,7 @@ def _judge_one(ctx: Context, data: Classes, r: Resource, facet: Facet) -> Iterat
     produced = False
     if facet.flag is not None:
         produced = True
-        yield _condition_finding(ctx, r, facet.flag, deny=False, what="encryption at rest is off")
+        yield _condition_finding(ctx, r, facet.flag, deny=False, what=f"{r.type} is not encrypted at rest")
     if facet.cmk is not None:
         if facet.cmk:
             on = facet.flag is None or _holds(r, facet.flag) is True
@@ -161,10 +176,12 @@ def _judge_one(ctx: Context, data: Classes, r: Resource, facet: Facet) -> Iterat
             )
     for condition in facet.require:
         produced = True
-        yield _condition_finding(ctx, r, condition, deny=False, what=f"{facet.name} requirement not met")
+        yield _condition_finding(ctx, r, condition, deny=False, what=f"{_STATEMENT[facet.name]}: {_describe(condition, False)} is required")
     for condition in facet.deny:
         produced = True
-        yield _condition_finding(ctx, r, condition, deny=True, what=f"{facet.name}: forbidden setting")
+        yield _condition_finding(
+            ctx, r, condition, deny=True, what=f"{_STATEMENT[facet.name]}: {_describe(condition, False)} is not allowed"
+        )
     if facet.documents or facet.principal or facet.managed_arns or facet.options.get("deny_direct") or facet.options.get("principal_only"):
         produced = True
         yield from _policy(ctx, data, r, facet)
@@ -192,7 +209,16 @@ def _condition_finding(ctx: Context, r: Resource, c: Condition, deny: bool, what
     if verdict is None:
         return ctx.finding(r, attribute, UNKNOWN, "(known after apply)", expected, "unknown at plan time")
     bad = verdict if deny else not verdict
+    if bad and deny and c.unless is not None and c.unless.path:
+        # the setting is allowed only with its exception: point at the exception's attribute
+        head = what.split(":", 1)[0]
+        needed = _describe(c.unless, False)
+        return ctx.fail(r, c.unless.path, r.get(c.unless.path), needed, f"{head}: with {_describe(_bare(c), False)}, {needed} is required")
     return ctx.finding(r, attribute, FAIL if bad else PASS, actual, expected, what if bad else "as required")
+
+
+def _bare(c: Condition) -> Condition:
+    return dataclasses.replace(c, unless=None)
 
 
 def _holds(r: Resource, c: Condition, any_element: bool = False) -> bool | None:
@@ -214,9 +240,10 @@ def _holds(r: Resource, c: Condition, any_element: bool = False) -> bool | None:
     results = []
     for value, unknown in values:
         if unknown:
-            # a value terraform computes at apply is set, whatever it will be
+            # a configured value terraform computes at apply is set, whatever it will be; an unconfigured
+            # computed one is the provider's default (empty for the rule and list attributes read this way)
             if c.operator in ("nonempty", "set"):
-                results.append(True)
+                results.append(c.path.split(".", maxsplit=1)[0] in r.config)
                 continue
             return None
         results.append(_test(c.operator, c.default if value is None and c.has_default else value, c.value))
@@ -372,6 +399,9 @@ def _policy(ctx: Context, data: Classes, r: Resource, facet: Facet) -> Iterator[
             yield ctx.verdict(not bad, r, facet.principal, principal, f"a named principal or * scoped by {facet.scoped_by}", "grants to *")
     for path in facet.managed_arns:
         arns = r.get(path)
+        if r.is_unknown(path) and path.split(".", maxsplit=1)[0] not in r.config:
+            yield ctx.ok(r, path, "(not set)", "no admin-level managed policy", "none attached here")
+            continue
         if r.is_unknown(path):
             yield ctx.finding(r, path, UNKNOWN, "(known after apply)", "no admin-level managed policy", "unknown at plan time")
             continue

@@ -56,3 +56,21 @@ def test_each_class_module_has_several_types_with_good_and_bad_examples(class_pl
     assert any(a.startswith("module.data_store.module.good_bucket.") for a in addresses)
     assert any(a.startswith("module.exposure[0].") for a in addresses)
     assert 'module.data_store.aws_sqs_queue.good["orders"]' in addresses
+
+
+def test_every_bad_resource_fails_and_every_good_one_passes_its_class_controls(class_plan: model.Plan) -> None:
+    from tapguard.controls import FAIL, engine
+
+    findings = engine.evaluate("class-fixtures", class_plan)  # a name that is not an environment: the generic profile
+    by_address: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        by_address[f.address].add(f.status)
+    for r in class_plan.by_address.values():
+        if r.mode != "managed":
+            continue
+        statuses = by_address.get(r.address, set())
+        assert statuses, f"{r.address} ended with no finding"
+        if _verdict(r) == "bad":
+            assert FAIL in statuses, f"{r.address} should fail: {statuses}"
+        else:
+            assert FAIL not in statuses, [x.describe() for x in findings if x.address == r.address and x.status == FAIL]
