@@ -14,6 +14,7 @@ import argparse
 import copy
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -61,6 +62,59 @@ def replicate(plan: dict[str, Any], copies: int) -> dict[str, Any]:
     return out
 
 
+# Runs a command as a child and reports its wall time and peak resident memory (the child's own
+# RUSAGE_CHILDREN, so one measurement never sees another's peak).
+MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=False)
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  "rc": proc.returncode, "stdout": proc.stdout[-200000:], "stderr": proc.stderr[-2000:]}))
+"""
+
+
+def measured(cmd: list[str]) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+# arguments each class fixture module takes, as HCL
+MODULE_ARGS = {
+    "data_store": {"kms_arn": "aws_kms_key.good_data.arn"},
+    "data_in_transit": {
+        "kms_arn": "aws_kms_key.good_data.arn",
+        "vpc_id": "aws_vpc.good_fixture.id",
+        "subnet_ids": "[for s in aws_subnet.good_private : s.id]",
+    },
+    "exposure": {
+        "kms_arn": "aws_kms_key.good_data.arn",
+        "vpc_id": "aws_vpc.good_fixture.id",
+        "subnet_ids": "[for s in aws_subnet.good_private : s.id]",
+    },
+    "identity": {"kms_arn": "aws_kms_key.good_data.arn"},
+    "keys": {},
+    "logging_sink": {"kms_arn": "aws_kms_key.good_data.arn", "vpc_id": "aws_vpc.good_fixture.id"},
+}
+
+
+def many_types_root(directory: Path, copies: int) -> Path:
+    """HCL generated here: `copies` instances of each class fixture module (tests/fixtures/classes/*), so the plan
+    holds ~45 resource types of every class, not copies of one stack."""
+    fixtures = ROOT / "tests" / "fixtures" / "classes"
+    directory.mkdir(parents=True, exist_ok=True)
+    blocks = [(fixtures / "main.tf").read_text().split('module "data_store"')[0]]
+    for i in range(copies):
+        for module, extra in MODULE_ARGS.items():
+            source = os.path.relpath(fixtures / module, directory)  # terraform takes local sources as ./ or ../ paths
+            args = {"source": json.dumps(source), "suffix": json.dumps(f"b{i}"), **extra}
+            body = "\n".join(f"  {k} = {v}" for k, v in args.items())
+            blocks.append(f'module "{module}_{i}" {{\n{body}\n}}\n')
+    (directory / "main.tf").write_text("\n".join(blocks))
+    return directory
+
+
 def timed(fn: Any, repeat: int = 1) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -74,7 +128,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--resources", type=int, default=5000)
     parser.add_argument("--skip-plan", action="store_true", help="do not measure a cold terraform plan")
+    parser.add_argument("--type-copies", type=int, default=3, help="copies of each class module in the generated many-types plan")
+    parser.add_argument("--evaluate", metavar="PLAN_JSON", help=argparse.SUPPRESS)  # child mode: evaluate one plan and exit
     args = parser.parse_args()
+    if args.evaluate:
+        plan = model.load(Path(args.evaluate))
+        print(len(controls.evaluate("bench", plan)))
+        return 0
 
     root = ROOT
     state = project.state_dir(root)
@@ -102,6 +162,32 @@ def main() -> int:
         if exe is None:
             print("checkov is not installed: pip install 'tapguard[scan]'", file=sys.stderr)
             return 2
+        # a real plan of many resource types, planned by terraform from HCL generated here, grown to the same size
+        generated = many_types_root(Path(tmp) / "many-types", args.type_copies)
+        typed = runner.plan(project.load_environment(generated, "many-types"))
+        typed_real = json.loads(typed.json_path.read_text())
+        typed_plan = replicate(typed_real, math.ceil(args.resources / len(typed_real["resource_changes"])))
+        typed_path = Path(tmp) / "many-types.plan.json"
+        typed_path.write_text(json.dumps(typed_plan))
+        mixed: dict[str, Any] = {}
+        for name, plan_path in (("stack_copies", path), ("many_types", typed_path)):
+            ours_run = measured([sys.executable, str(Path(__file__).resolve()), "--evaluate", str(plan_path)])
+            theirs = measured(
+                [exe, "-f", str(plan_path), "--framework", "terraform_plan", "-o", "json", "--quiet", "--compact", "--skip-download"]
+            )
+            if ours_run["rc"] != 0 or theirs["rc"] not in (0, 1):
+                print(f"{name}: a run failed: {ours_run['stderr'][-300:]} {theirs['stderr'][-300:]}", file=sys.stderr)
+                return 2
+            mixed[name] = {
+                "resources": len(json.loads(plan_path.read_text())["resource_changes"]),
+                "types": len({rc["type"] for rc in json.loads(plan_path.read_text())["resource_changes"]}),
+                "tapguard_s": round(ours_run["seconds"], 2),
+                "tapguard_peak_mb": round(ours_run["peak_kb"] / 1024, 1),
+                "checkov_s": round(theirs["seconds"], 2),
+                "checkov_peak_mb": round(theirs["peak_kb"] / 1024, 1),
+                "speed_ratio": round(theirs["seconds"] / ours_run["seconds"], 1),
+                "memory_ratio": round(theirs["peak_kb"] / ours_run["peak_kb"], 1),
+            }
         checkov_seconds, proc = timed(
             lambda: subprocess.run(
                 [exe, "-f", str(path), "--framework", "terraform_plan", "-o", "json", "--quiet", "--compact", "--skip-download"],
@@ -125,6 +211,7 @@ def main() -> int:
         "real_eval_s": round(real_eval, 3),
         "eval_fraction_of_planning": None if math.isnan(plan_seconds) else round(real_eval / plan_seconds, 4),
         "real_findings": len(findings),
+        "process_runs": mixed,
     }
     print(json.dumps(report, indent=2))
     print(
@@ -133,6 +220,11 @@ def main() -> int:
         f"({report['real_plan_resources']} resources) is {real_eval:.2f} s, "
         f"{(report['eval_fraction_of_planning'] or 0) * 100:.1f} % of planning it cold ({plan_seconds:.1f} s)"
     )
+    for name, m in mixed.items():
+        print(
+            f"{name}: {m['resources']:,} resources of {m['types']} types: tapguard {m['tapguard_s']} s / {m['tapguard_peak_mb']} MB, "
+            f"checkov {m['checkov_s']} s / {m['checkov_peak_mb']} MB -> {m['speed_ratio']}x faster, {m['memory_ratio']}x less memory"
+        )
     return 0
 
 

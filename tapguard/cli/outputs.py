@@ -204,6 +204,9 @@ def cli_report(run: Assessment, quiet: bool, footer: list[str], console: Console
                 console.print(f"[red]FAIL[/] {f.describe(run.catalogue.get(f.control))}", soft_wrap=True)
     for problem in run.waivers.problems:
         console.print(f"[bold red]WAIVER[/] {problem.address}: {problem.message}", soft_wrap=True)
+    for env in run.environments:
+        if env.coverage:
+            console.print(f"coverage \\[{env.name}]: {env.coverage.line()}", soft_wrap=True)
     for scan in run.checkov:
         console.print(scan.summary_line(), soft_wrap=True)
     if quiet:

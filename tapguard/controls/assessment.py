@@ -13,13 +13,29 @@ from pathlib import Path
 from typing import Any
 
 from tapguard import inputs
-from tapguard.controls import checkov, engine, waivers
+from tapguard.controls import checkov, classes, engine, facets, waivers
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Control, Finding
 from tapguard.errors import TapguardError
 from tapguard.evidence.digest import sha256
 from tapguard.planning import model
 from tapguard.planning.project import Environment, git_sha
 from tapguard.planning.runner import PlanResult, module_dirs
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Closed world: live managed resources of a classed type / all live managed resources, and the types no class knows."""
+
+    assessed: int
+    total: int
+    unassessed_types: tuple[str, ...]
+
+    def line(self) -> str:
+        tail = f"; unassessed types: {', '.join(self.unassessed_types)}" if self.unassessed_types else ""
+        return f"{self.assessed}/{self.total} resources assessed{tail}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"assessed": self.assessed, "total": self.total, "unassessed_types": list(self.unassessed_types)}
 
 
 @dataclass
@@ -33,6 +49,7 @@ class EnvironmentResult:
     findings: list[Finding]
     hcl_dirs: list[Path]
     module_sources: dict[str, Path]  # module address prefix ("module.kms") -> source dir
+    coverage: Coverage | None = None
 
     def status_of(self, control_id: str) -> str:
         """fail if any unwaived fail/unknown, else pass (or not_applicable when nothing applied)."""
@@ -60,7 +77,11 @@ class Assessment:
 
     @property
     def failed(self) -> bool:
-        return any(e.status_of(c) == FAIL for e in self.environments for c in self.catalogue) or bool(self.waivers.problems)
+        return (
+            any(e.status_of(c) == FAIL for e in self.environments for c in self.catalogue)
+            or bool(self.waivers.problems)
+            or any(scan.errored for scan in self.checkov)
+        )
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -109,7 +130,13 @@ def evaluate_environment(name: str, plan_path: Path, env: Environment | None, wa
         findings=findings,
         hcl_dirs=hcl_dirs,
         module_sources=module_sources(env.path if env else None, plan),
+        coverage=_coverage(plan),
     )
+
+
+def _coverage(plan: model.Plan) -> Coverage:
+    assessed, total, unknown = facets.coverage(plan, classes.load())
+    return Coverage(assessed=assessed, total=total, unassessed_types=tuple(unknown))
 
 
 def parse_plan_json_args(values: list[str]) -> dict[str, Path]:
@@ -171,10 +198,14 @@ def assess(
         reports = hcl_scan.result() if hcl_scan is not None else checkov.hcl_reports(root, checkov_cache)
         hcl = checkov.scan_hcl(root, catalogue, waiver_set, reports)
         run.checkov.append(hcl)
-        # one checkov process per plan, two at a time: each is a subprocess, threads only wait for them
+        # one checkov process per plan, two at a time (each is a subprocess, threads only wait for them);
+        # a plan made elsewhere is not reconciled against this repo's HCL
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checkov-plan") as pool:
             scans = pool.map(
-                lambda env: checkov.scan_plan(env.name, env.plan_path, root, catalogue, waiver_set, hcl, checkov_cache), results
+                lambda env: checkov.scan_plan(
+                    env.name, env.plan_path, root, catalogue, waiver_set, hcl if env.name in by_name else None, checkov_cache
+                ),
+                results,
             )
             run.checkov.extend(scans)
     run.finished = dt.datetime.now(dt.UTC)

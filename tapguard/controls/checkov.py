@@ -39,6 +39,9 @@ class CheckovResult:
     failed: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    # (check id, configuration address) of every check the scan passed: reconciliation needs the pass, not
+    # merely the absence of a failure (a plan made elsewhere has no resource in this repo's HCL at all)
+    passed_keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,8 @@ class CheckovResult:
     def summary_line(self) -> str:
         if not self.available:
             return f"checkov {self.scope}: {self.error}"
+        if self.error:
+            return f"checkov {self.scope}: ERROR {self.error}"
         c = self.as_dict()["counts"]
         return (
             f"checkov {self.scope}: {c['passed']} passed, {c['failed']} failed, {c['waived']} waived, "
@@ -69,7 +74,16 @@ class CheckovResult:
 
     @property
     def gate_failures(self) -> list[dict[str, Any]]:
-        return [f for f in self.failed if f["status"] == "failed"]
+        return [f for f in self.failed if f["status"] in ("failed", "error")]
+
+    @property
+    def errored(self) -> bool:
+        """checkov ran but crashed or printed nothing usable: an error, never "0 passed, 0 failed"."""
+        return self.available and self.error is not None
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every failure that counts (failed or unverifiable), itemized for report.md, SARIF and JUnit."""
+        return [f for f in self.failed if f["status"] in ("failed", "unverifiable_at_plan", "error")]
 
 
 def binary() -> str | None:
@@ -105,7 +119,7 @@ def _cache_file(root: Path, scope: str, args: list[str], content: str) -> Path:
 
 
 def _run(args: list[str], cwd: Path, cache: Path | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """checkov's reports (passed checks dropped); cached by content when `cache` names the entry."""
+    """checkov's reports; cached by content when `cache` names the entry."""
     if cache is not None and cache.is_file():
         try:
             cached = json.loads(cache.read_text())
@@ -128,14 +142,21 @@ def _run_checkov(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str 
     proc = subprocess.run(
         [exe, *args, "-o", "json", "--compact", "--skip-download"], cwd=cwd, capture_output=True, text=True, env=env, check=False
     )
+    # exit 0: all passed, 1: some failed; anything else is checkov failing, whatever it printed
+    last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
+    if proc.returncode not in (0, 1):
+        return [], f"checkov exited {proc.returncode}" + (f": {last}" if last else "")
+    if not proc.stdout.strip():
+        return [], f"checkov printed nothing (exit {proc.returncode})"
     try:
-        data = json.loads(proc.stdout) if proc.stdout.strip() else []
+        data = json.loads(proc.stdout)
     except json.JSONDecodeError:
         return [], f"checkov printed no JSON (exit {proc.returncode})"
-    reports = [r for r in (data if isinstance(data, list) else [data]) if isinstance(r, dict) and "results" in r]
-    for report in reports:
-        report["results"].pop("passed_checks", None)  # counted in the summary; only failures and skips are kept
-    return reports, None
+    reports = data if isinstance(data, list) else [data]
+    found = [r for r in reports if isinstance(r, dict) and "results" in r]
+    if not found and not (isinstance(data, dict) and data.get("passed") == 0 and data.get("failed") == 0):
+        return [], f"checkov output has no results (exit {proc.returncode})"
+    return found, None
 
 
 def _mapping(catalogue: dict[str, Control]) -> dict[str, list[Control]]:
@@ -158,6 +179,7 @@ def _entry(check: dict[str, Any], mapping: dict[str, list[Control]], status: str
         "requirements": sorted({r for c in controls for r in c.requirements}),
         "status": status,
         "suppress_comment": (check.get("check_result") or {}).get("suppress_comment"),
+        "evaluated_keys": list((check.get("check_result") or {}).get("evaluated_keys") or []),
     }
 
 
@@ -184,7 +206,10 @@ def scan_hcl(root: Path, catalogue: dict[str, Control], waivers: WaiverSet, repo
     if binary() is None:
         return CheckovResult("hcl", available=False, error=NOT_INSTALLED)
     found, error = reports if reports is not None else hcl_reports(root)
-    return _fold("hcl", found, error, catalogue, waivers, environment="*")
+    result = _fold("hcl", found, error, catalogue, waivers, environment="*")
+    if result.error:
+        result.failed.append(_error_entry(result.scope, result.error))
+    return result
 
 
 HCL_ARGS = [
@@ -214,19 +239,72 @@ def scan_plan(
 ) -> CheckovResult:
     if binary() is None:
         return CheckovResult(f"plan:{env}", available=False, error=NOT_INSTALLED)
-    args = ["-f", str(plan_json), "--framework", "terraform_plan", "--repo-root-for-plan-enrichment", "."]
+    args = ["-f", str(plan_json), "--framework", "terraform_plan"]
+    if hcl_result is not None:  # enrich with this repo's HCL only for this repo's own environments
+        args += ["--repo-root-for-plan-enrichment", "."]
     # the plan's content and the HCL it is enriched from (suppression comments) decide the result, not its path
-    content = f"{hashlib.sha256(plan_json.read_bytes()).hexdigest()}|{hcl_digest(root)}"
+    content = f"{hashlib.sha256(plan_json.read_bytes()).hexdigest()}|{hcl_digest(root) if hcl_result is not None else ''}"
     cache = _cache_file(root, "plan", args[2:], content) if use_cache else None
     reports, error = _run(args, root, cache)
     result = _fold(f"plan:{env}", reports, error, catalogue, waivers, environment=env)
-    if hcl_result is not None:
-        clean = {(c.get("check_id"), _config_address(c.get("resource") or "")) for c in hcl_result.failed if c["status"] == "failed"}
+    if hcl_result is not None and not result.error:
+        unknown = _unknown_paths(plan_json)
         for f in result.failed:
-            if f["status"] == "failed" and (f["check_id"], _config_address(f["resource"] or "")) not in clean:
+            if f["status"] != "failed":
+                continue
+            address = f["resource"] or ""
+            passed_in_hcl = (f["check_id"], _config_address(address)) in hcl_result.passed_keys
+            keys = [k for k in f.get("evaluated_keys", []) if k]
+            unknown_here = bool(keys) and all(_is_unknown(unknown.get(address, {}), k) for k in keys)
+            if passed_in_hcl and unknown_here:
                 f["status"] = "unverifiable_at_plan"
-                f["note"] = "value unknown until apply in plan JSON; the HCL scan of the same resource passed or is suppressed in code"
+                f["note"] = f"{', '.join(keys)} unknown until apply in plan JSON; the HCL scan of the same resource passed"
+    if result.error:
+        result.failed.append(_error_entry(result.scope, result.error))
     return result
+
+
+def _error_entry(scope: str, error: str) -> dict[str, Any]:
+    return {
+        "check_id": "CHECKOV_ERROR",
+        "check_name": f"checkov {scope} did not complete",
+        "resource": scope,
+        "file": None,
+        "lines": None,
+        "controls": [],
+        "requirements": [],
+        "status": "error",
+        "message": error,
+        "evaluated_keys": [],
+    }
+
+
+def _unknown_paths(plan_json: Path) -> dict[str, Any]:
+    """address -> change.after_unknown of the plan checkov scanned."""
+    try:
+        data = json.loads(plan_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        str(rc.get("address")): (rc.get("change") or {}).get("after_unknown") or {}
+        for rc in data.get("resource_changes", [])
+        if isinstance(rc, dict)
+    }
+
+
+def _is_unknown(after_unknown: Any, key: str) -> bool:
+    """checkov's evaluated key ("kms_key_id", "rule/[0]/x", "x/*") is unknown in after_unknown (or under it)."""
+    node = after_unknown
+    for part in [p for p in key.replace("[", "").replace("]", "").split("/") if p and p != "*"]:
+        if node is True:
+            return True
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else (node[0] if node else None)
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return False
+    return node is True or (isinstance(node, dict | list) and "true" in json.dumps(node))
 
 
 def _fold(
@@ -238,6 +316,8 @@ def _fold(
         summary = report.get("summary", {})
         result.version = summary.get("checkov_version", result.version)
         result.passed += int(summary.get("passed", 0))
+        for check in report["results"].get("passed_checks") or []:
+            result.passed_keys.add((str(check.get("check_id")), _config_address(str(check.get("resource") or ""))))
         for check in report["results"].get("failed_checks", []):
             waiver = waivers.checkov_waiver(check["check_id"], check.get("resource", ""), environment)
             entry = _entry(check, mapping, "waived" if waiver else "failed")

@@ -8,10 +8,11 @@ pass is as visible as a fail; a control whose resources are missing says so.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import importlib
 import json
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,7 @@ from tapguard.errors import TapguardError
 from tapguard.planning.model import Plan, Resource
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not_applicable"
-FAMILIES = ("network", "data_protection", "logging", "identity", "availability", "lifecycle")
+FAMILIES = ("network", "data_protection", "logging", "identity", "availability", "lifecycle", "classes")
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 PROFILES = Path(__file__).with_name("profiles.yaml")
 
@@ -41,7 +42,19 @@ class Control:
 
     @property
     def check(self) -> Callable[[Context], Iterable[Finding]]:
-        return _CHECKS[self.id]
+        base, more = _CHECKS[self.id], _EXTENSIONS.get(self.id, [])
+        if not more:
+            return base
+
+        def extended(ctx: Context) -> Iterator[Finding]:
+            ctx.covered = set()
+            for finding in base(ctx):
+                ctx.covered.add(finding.address)
+                yield finding
+            for extension in more:
+                yield from extension(ctx)
+
+        return extended
 
 
 @dataclass
@@ -80,6 +93,8 @@ class Profile:
     min_log_retention_days: int = 365
     blue_green: bool = False
     max_switch_seconds: int = 30
+    generic: bool = False  # a plan made elsewhere: no stack of this repo to hold it to
+    skip: tuple[str, ...] = ()  # stack-specific controls that do not run under this profile
 
 
 @dataclass
@@ -91,6 +106,7 @@ class Context:
     profile: Profile
     hcl_dirs: list[Path] = field(default_factory=list)
     control_id: str = ""
+    covered: set[str] = field(default_factory=set)  # addresses the control's own check judged (for its extensions)
 
     # ------------------------------------------------------------ finding builders
     def finding(self, r: Resource | str, attribute: str, status: str, actual: Any, expected: Any, message: str) -> Finding:
@@ -168,6 +184,13 @@ def _safe(value: Any) -> Any:
 
 # ---------------------------------------------------------------- registry
 _CHECKS: dict[str, Callable[[Context], Iterable[Finding]]] = {}
+# more findings under an existing control id: the class-level generalisation of a stack control
+_EXTENSIONS: dict[str, list[Callable[[Context], Iterable[Finding]]]] = {}
+
+
+def extend(control_id: str, fn: Callable[[Context], Iterable[Finding]]) -> None:
+    """Add findings to control `control_id` (for resource types its own check does not read)."""
+    _EXTENSIONS.setdefault(control_id, []).append(fn)
 
 
 def check(control_id: str) -> Callable[[Callable[[Context], Iterable[Finding]]], Callable[[Context], Iterable[Finding]]]:
@@ -200,7 +223,7 @@ def catalogue() -> dict[str, Control]:
         if control.id not in _CHECKS:
             raise RuntimeError(f"catalogue control {control.id} has no @check")
         controls[control.id] = control
-    orphans = set(_CHECKS) - set(controls)
+    orphans = (set(_CHECKS) | set(_EXTENSIONS)) - set(controls)
     if orphans:
         raise RuntimeError(f"checks without catalogue entry: {sorted(orphans)}")
     return controls
@@ -216,16 +239,22 @@ def profiles() -> dict[str, Profile]:
     return out
 
 
+GENERIC = "generic"
+
+
 def profile_for(env: str, plan: Plan, configured: Mapping[str, Any] | None = None) -> Profile:
-    """The project's profile (config or next to the stack) first, then the packaged profiles.yaml, then a generic one."""
+    """The project's profile (config or next to the stack) first, then the packaged profiles.yaml; a name that is
+    not an environment gets the generic PCI profile: the plan's own region, no required resources, no stack-specific
+    controls."""
     if configured is not None:
         fields = dict(configured)
         fields.setdefault("region", plan.region)
         return Profile(name=env, **fields)
     known = profiles()
-    if env in known:
+    if env in known and env != GENERIC:
         return known[env]
-    return Profile(name=env, region=plan.region)
+    generic = known.get(GENERIC, Profile(name=GENERIC, requires=(), generic=True))
+    return dataclasses.replace(generic, name=env, region=plan.region)
 
 
 def evaluate(
@@ -237,6 +266,10 @@ def evaluate(
     selected = catalogue() if only is None else {k: catalogue()[k] for k in only}
     for control in selected.values():
         ctx.control_id = control.id
+        if control.id in ctx.profile.skip:
+            why = "stack-specific control: not run under the generic profile" if ctx.profile.generic else "not run under this profile"
+            findings.append(ctx.finding("(profile)", "", NOT_APPLICABLE, ctx.profile.name, "a stack profile", why))
+            continue
         try:
             produced = list(control.check(ctx))
         except Exception as exc:  # a broken check must show up as a failure, not vanish

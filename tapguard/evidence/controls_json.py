@@ -65,6 +65,7 @@ def render(run: Assessment) -> dict[str, Any]:
                 "region": e.region,
                 "plan_summary": e.summary,
                 "counts": run.counts()[e.name],
+                "coverage": e.coverage.as_dict() if e.coverage else None,
             }
             for e in run.environments
         },

@@ -92,6 +92,10 @@ def render(run: Assessment, root: Path | None = None) -> str:
         suite.set("time", _seconds(per_case * len(run.catalogue)))
         total["tests"] += len(run.catalogue)
         total["failures"] += failures
+    if any(scan.items() for scan in run.checkov):
+        suite = checkov_suite(suites, run, host)
+        total["tests"] += int(suite.get("tests", "0"))
+        total["failures"] += int(suite.get("failures", "0"))
     if run.drills:
         drill_suite(suites, run.drills, host)
         total["tests"] += len(run.drills)
@@ -101,6 +105,34 @@ def render(run: Assessment, root: Path | None = None) -> str:
     suites.set("time", _seconds(sum(float(s.get("time", "0")) for s in suites)))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def checkov_suite(parent: ET.Element, run: Assessment, host: str) -> ET.Element:
+    """A testcase per checkov failure (check id, address, file:line, mapped PCI requirement), not only a count."""
+    suite = ET.SubElement(parent, "testsuite", name="checkov", hostname=host)
+    cases = failures = skipped = 0
+    for scan in run.checkov:
+        for item in scan.items():
+            cases += 1
+            case = ET.SubElement(
+                suite, "testcase", classname=f"checkov.{scan.scope}", name=f"{item['check_id']} {item.get('resource')}", time="0.000"
+            )
+            reqs = ", ".join(item.get("requirements") or []) or "no mapped PCI requirement"
+            where = f"{item.get('file')}:{(item.get('lines') or [''])[0]}" if item.get("file") else "(no file)"
+            text = f"{item.get('message') or item.get('check_name')}\n{where}\nPCI DSS {reqs}; status {item['status']}"
+            if item["status"] == "unverifiable_at_plan":
+                skipped += 1
+                ET.SubElement(case, "skipped", message=f"{item['check_id']} unverifiable at plan (PCI DSS {reqs})")
+                ET.SubElement(case, "system-out").text = text
+            else:
+                failures += 1
+                ET.SubElement(case, "failure", type="checkov", message=f"{item['check_id']} {item['status']} (PCI DSS {reqs})").text = text
+    suite.set("tests", str(cases))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(skipped))
+    suite.set("time", "0.000")
+    return suite
 
 
 def drill_suite(parent: ET.Element, drills: list[dict[str, Any]], host: str) -> ET.Element:

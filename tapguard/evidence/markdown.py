@@ -56,6 +56,8 @@ def header(run: Assessment) -> list[str]:
             f"| {cell(env.name)} | {cell(env.region)} | {s['add']}/{s['change']}/{s['destroy']} | {c[PASS]} | {c[FAIL]} "
             f"| {c['waived']} | {c[NOT_APPLICABLE]} |"
         )
+    # closed world: how much of each plan a class of controls judged, and the types none knows
+    lines += ["", *(f"Coverage {code(env.name)}: {cell(env.coverage.line())}" for env in run.environments if env.coverage)]
     return ["\n".join(lines)]
 
 

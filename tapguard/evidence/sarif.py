@@ -174,7 +174,67 @@ def render(run: Assessment, root: Path) -> dict[str, Any]:
                 "results": results,
             }
         )
+    if any(scan.items() for scan in run.checkov):
+        runs.append(checkov_run(run, root))
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": runs}
+
+
+def checkov_run(run: Assessment, root: Path) -> dict[str, Any]:
+    """checkov's failures itemized as a second tool: check id, address, file:line, mapped PCI requirement."""
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    fallback = next((m for m in (root_main(e) for e in run.environments) if m), None)
+    for scan in run.checkov:
+        for item in scan.items():
+            check_id = str(item["check_id"])
+            name = str(item.get("check_name") or check_id)
+            reqs = list(item.get("requirements") or [])
+            rules.setdefault(
+                check_id,
+                {
+                    "id": check_id,
+                    "name": check_id,
+                    "shortDescription": {"text": name},
+                    "fullDescription": {"text": name},
+                    "help": {"text": f"{name} (checkov {check_id}); PCI DSS {', '.join(reqs) or 'no mapped requirement'}"},
+                    "properties": {
+                        "tags": [
+                            "security",
+                            "checkov",
+                            *(f"PCI-DSS-{r}" for r in reqs),
+                            *(f"tapguard-{c}" for c in item.get("controls") or []),
+                        ],
+                        "security-severity": "7.0",
+                    },
+                },
+            )
+            location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": str(item.get("resource")), "kind": "resource"}]}
+            file, lines = item.get("file"), item.get("lines") or []
+            if file:
+                uri, line = str(file).lstrip("/"), int(lines[0]) if lines and lines[0] else 1
+            elif fallback is not None:
+                uri, line = _uri(fallback, root), 1
+            else:
+                uri = ""
+            if uri:
+                location["physicalLocation"] = {"artifactLocation": {"uri": uri}, "region": {"startLine": max(line, 1)}}
+            what = item.get("message") or name
+            results.append(
+                {
+                    "ruleId": check_id,
+                    "level": "note" if item["status"] == "unverifiable_at_plan" else "error",
+                    "message": {
+                        "text": f"[{scan.scope}] {item.get('resource')}: {what} ({item['status']}; PCI DSS {', '.join(reqs) or 'unmapped'})"
+                    },
+                    "locations": [location],
+                    "partialFingerprints": {"checkov/v1": f"{scan.scope}:{check_id}:{item.get('resource')}"},
+                }
+            )
+    return {
+        "tool": {"driver": {"name": "checkov", "informationUri": "https://www.checkov.io", "rules": list(rules.values())}},
+        "automationDetails": {"id": "tapguard/checkov/"},
+        "results": results,
+    }
 
 
 def _score(severity: str) -> str:

@@ -21,6 +21,9 @@ from tapguard.planning.redaction import redact_plan_json
 
 SUPPORTED_MAJOR = "1"
 ACTIONS = frozenset({"no-op", "create", "read", "update", "delete", "forget"})
+# Terraform 0.12-1.1 wrote plan JSON format 0.1 (0.12-0.14) and 0.2 (0.15-1.1): the same shape as 1.x for
+# what tapguard reads (resource_changes, configuration, planned_values); after_sensitive arrived in 0.2.
+SUPPORTED_LEGACY = ("0.1", "0.2")
 _INDEX = re.compile(r'\[("(?:[^"\\]|\\.)*"|\d+)\]')
 
 
@@ -61,7 +64,8 @@ class Resource:
 
     @property
     def deleted(self) -> bool:
-        return self.actions == ("delete",)
+        """Not there after the plan: destroyed, or forgotten (a `removed` block leaves it unmanaged)."""
+        return self.actions in (("delete",), ("forget",)) or ("forget" in self.actions and "create" not in self.actions)
 
     def get(self, path: str, default: Any = None) -> Any:
         """Value at a dotted path in `after` ("settings.0.logging_level"); lists by index."""
@@ -143,6 +147,8 @@ class Plan:
                 counts["change"] += 1
             elif r.actions == ("delete",):
                 counts["destroy"] += 1
+            elif "forget" in r.actions:
+                counts["forget"] = counts.get("forget", 0) + 1
         return counts
 
     # ------------------------------------------------------------ references
@@ -285,10 +291,7 @@ def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
         raise PlanError(f"{name}: empty file, expected the output of `terraform show -json PLANFILE`")
     if raw[:2] == b"PK":
         raise PlanError(f"{name}: this is a binary plan file; convert it with `terraform show -json {name}`")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{name}: not UTF-8 text (byte {exc.start}); expected plan JSON") from None
+    text = _decode(raw, name)
     try:
         data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
@@ -303,6 +306,24 @@ def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
     return from_dict(redact_plan_json(data)[0], name, path)
 
 
+def _decode(raw: bytes, name: str) -> str:
+    """Plan JSON as text: UTF-8 (with or without a BOM), or UTF-16 as Terraform on Windows writes it through `>`."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw, encoding = raw[3:], "utf-8"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif len(raw) >= 2 and raw[0] != 0 and raw[1] == 0:
+        encoding = "utf-16-le"  # no BOM: ASCII '{' then a zero byte
+    elif len(raw) >= 2 and raw[0] == 0 and raw[1] != 0:
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"{name}: not {encoding.upper()} text (byte {exc.start}); expected plan JSON") from None
+
+
 def validate(data: Any, name: str) -> None:
     """Shape checks that must hold before anything else reads the document."""
     if not isinstance(data, dict):
@@ -312,8 +333,8 @@ def validate(data: Any, name: str) -> None:
         raise PlanError(f"{name}: no format_version; not the output of `terraform show -json`")
     if not isinstance(version, str) or not re.fullmatch(r"\d+\.\d+", version):
         raise PlanError(f"{name}: format_version {version!r} is not of the form MAJOR.MINOR")
-    if version.split(".")[0] != SUPPORTED_MAJOR:
-        raise PlanError(f"{name}: format_version {version} is not supported (tapguard reads 1.x)")
+    if version.split(".")[0] != SUPPORTED_MAJOR and version not in SUPPORTED_LEGACY:
+        raise PlanError(f"{name}: format_version {version} is not supported (tapguard reads 0.1, 0.2 and 1.x)")
     if "resource_changes" not in data and "planned_values" not in data:
         kind = "a state file (`terraform show -json` without a plan)" if "values" in data else "not a plan"
         raise PlanError(f"{name}: {kind}; expected resource_changes and planned_values")

@@ -8,10 +8,18 @@ import pytest
 
 from tapguard import controls
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, engine
-from tests.controls import test_availability, test_data_protection, test_identity, test_lifecycle, test_logging, test_network
+from tests.controls import (
+    test_availability,
+    test_classes,
+    test_data_protection,
+    test_identity,
+    test_lifecycle,
+    test_logging,
+    test_network,
+)
 from tests.controls.violations import evaluate
 
-FAMILIES = (test_network, test_data_protection, test_logging, test_identity, test_availability, test_lifecycle)
+FAMILIES = (test_network, test_data_protection, test_logging, test_identity, test_availability, test_lifecycle, test_classes)
 
 
 def test_every_control_has_a_violation_test() -> None:
