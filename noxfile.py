@@ -75,10 +75,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests_base(session: nox.Session) -> None:
-    """The same suite without checkov ([drill,test] only, no hcl2 library), lab drills aside, and the fresh installs:
-    `pip install .` plans, checks and writes evidence; the action and the pre-commit hook on a scratch repository."""
+    """The same suite without checkov ([drill,test] only, no hcl2 library), lab drills and the deployment (tests/e2e,
+    run once by `tests`) aside, and the fresh installs: `pip install .` plans, checks and writes evidence; the action
+    and the pre-commit hook on a scratch repository."""
     install(session, "test")
-    session.run("pytest", "tests", "compliance_tests", "-p", "no:cacheprovider", "-m", "not lab", *session.posargs)
+    session.run("pytest", "tests", "compliance_tests", "--ignore", "tests/e2e", "-p", "no:cacheprovider", "-m", "not lab", *session.posargs)
 
 
 @nox.session(python=PYTHON)
