@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import importlib
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -46,6 +47,7 @@ class Control:
         if not more:
             return base
 
+        @functools.wraps(base)  # the control's source is still its @check (SARIF helpUri)
         def extended(ctx: Context) -> Iterator[Finding]:
             ctx.covered = set()
             for finding in base(ctx):

@@ -17,11 +17,13 @@ PLAN = {"format_version": "1.2", "terraform_version": "1.11.4", "planned_values"
 
 @pytest.fixture
 def empty_plan(tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """`check` of an empty plan under a name that is no stack: every required resource is missing, so controls fail."""
+    """`check` of an empty plan given for a stack: every resource its profile requires is missing, so controls fail.
+
+    (Under a name that is no stack, an empty plan passes: the generic profile requires nothing.)"""
     monkeypatch.chdir(root)
     path = tmp_path / "p.json"
     path.write_text(json.dumps(PLAN))
-    return ["check", "--plan-json", f"scratch={path}", "--no-checkov", "--out", str(tmp_path / "ev")]
+    return ["check", "--plan-json", f"eu-west-1={path}", "--no-checkov", "--out", str(tmp_path / "ev")]
 
 
 def test_json_and_sarif_on_stdout_are_machine_readable(empty_plan: list[str], capsys: Any) -> None:
@@ -61,7 +63,7 @@ def test_quiet_prints_failures_and_a_summary_not_the_table(empty_plan: list[str]
     main([*empty_plan, "-q"])
     out = capsys.readouterr().out
     assert "PCI DSS v4.0.1 controls by requirement" not in out
-    assert "FAIL " in out and "scratch:" in out and "verdict: FAIL" in out
+    assert "FAIL " in out and "eu-west-1:" in out and "verdict: FAIL" in out
     main(empty_plan)
     assert "PCI DSS v4.0.1 controls by requirement" in capsys.readouterr().out
 
