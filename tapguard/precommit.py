@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tapguard.controls import engine, waivers
-from tapguard.controls.assessment import evaluate_environment, parse_plan_json_args
+from tapguard.controls.assessment import evaluate_environment, parse_plan_json_args, stack_profile
 from tapguard.errors import TapguardError
 from tapguard.planning import hcl, model, project
 from tapguard.planning.runner import module_dirs
@@ -55,7 +55,8 @@ def check_stack(stack: Path, plan_json: Path | None, waiver_set: waivers.WaiverS
         findings = evaluate_environment(env.name, plan_json, env, waiver_set).findings
     else:
         plan = model.from_dict(NO_PLAN, name=f"{env.name} (no plan)")
-        findings = waiver_set.apply(engine.evaluate(env.name, plan, hcl_dirs=dirs, only=HCL_CONTROLS))
+        profile = stack_profile(env.name, plan, env)
+        findings = waiver_set.apply(engine.evaluate(env.name, plan, profile, hcl_dirs=dirs, only=HCL_CONTROLS))
     return [f for f in findings if f.status in (engine.FAIL, engine.UNKNOWN) and not f.waiver]
 
 

@@ -208,7 +208,7 @@ def cli_report(run: Assessment, quiet: bool, footer: list[str], console: Console
         if env.coverage:
             console.print(f"coverage \\[{env.name}]: {env.coverage.line()}", soft_wrap=True)
     for scan in run.checkov:
-        console.print(scan.summary_line(), soft_wrap=True)
+        console.print(scan.summary_line(), soft_wrap=True, markup=False)  # plain text: "tapguard[scan]" is not markup
     if quiet:
         counts = run.counts()
         for name, tally in counts.items():

@@ -5,6 +5,7 @@ The one place `tapguard check`, `tapguard audit` and the PCI pytest suite get th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -113,10 +114,19 @@ def module_sources(env_dir: Path | None, plan: model.Plan) -> dict[str, Path]:
     return found
 
 
+def stack_profile(name: str, plan: model.Plan, env: Environment | None) -> engine.Profile:
+    """The profile a plan is judged by. A plan made elsewhere (no root module here) gets the generic one; a stack of
+    this project without a profile of its own requires nothing either, but every control runs over its plan and HCL."""
+    profile = engine.profile_for(name, plan, env.profile if env is not None else None)
+    if env is not None and profile.generic:
+        return dataclasses.replace(profile, generic=False, skip=())
+    return profile
+
+
 def evaluate_environment(name: str, plan_path: Path, env: Environment | None, waiver_set: waivers.WaiverSet) -> EnvironmentResult:
     plan = model.load(plan_path)
     hcl_dirs = module_dirs(env.path) if env is not None else []
-    profile = engine.profile_for(name, plan, env.profile if env is not None else None)
+    profile = stack_profile(name, plan, env)
     findings = waiver_set.apply(engine.evaluate(name, plan, profile, hcl_dirs=hcl_dirs))
     # waiver problems are reported once for the run, not per environment
     findings = [f for f in findings if f not in waiver_set.problems]

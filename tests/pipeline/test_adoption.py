@@ -9,6 +9,7 @@ Slow (a fresh virtualenv, a real plan): marked `install`.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -244,8 +245,10 @@ def test_hook_checks_the_stack_whose_module_changed_at_hcl_level(scratch: Path) 
     assert done.stdout.strip().endswith("tapguard HCL-level check of prod: FAIL (1 failing)")
 
 
-def test_hook_runs_every_control_when_given_the_plan(scratch: Path, action_run: Runner) -> None:
-    plan = Path(action_run.steps["check"]["bundle"]) / "plans" / "prod.plan.json"
+def test_hook_runs_every_control_when_given_the_plan(scratch: Path, action_run: Runner, tmp_path: Path) -> None:
+    # the bundle keeps plans gzipped; the hook reads plan JSON as terraform writes it
+    plan = tmp_path / "prod.plan.json"
+    plan.write_bytes(gzip.decompress((Path(action_run.steps["check"]["bundle"]) / "plans" / "prod.plan.json.gz").read_bytes()))
     done = run_hook(scratch, ["--stack", "infra/prod", "--plan-json", f"prod={plan}"], ["infra/prod/main.tf"])
     assert done is not None and done.returncode == 1
     failing = set(re.findall(r"^prod: FAIL (\w+)", done.stdout, re.MULTILINE))
