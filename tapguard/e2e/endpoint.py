@@ -29,17 +29,11 @@ import datetime as dt
 import json
 import os
 import secrets
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tapguard.errors import TapguardError
-from tapguard.lab.ports import free_ports
 from tapguard.planning.localaws import LocalAWS
 from tapguard.planning.project import Environment
 
@@ -345,30 +339,9 @@ def install() -> None:
 class DeployEndpoint(LocalAWS):
     """LocalAWS, served by this module's moto (the missing calls added, AWS managed policies loaded)."""
 
-    def start(self, timeout: float = 30.0) -> None:
-        if self.process:
-            return
-        self.port = self.port or free_ports(1)[0]
-        log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tapguard.e2e.endpoint", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            env={**os.environ, **MANAGED_POLICIES_ENV},
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.process = None
-                raise TapguardError("the deployment endpoint (moto server with tapguard's additions) exited at start")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1):
-                    return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise TapguardError(f"the deployment endpoint did not answer on {self.endpoint} within {timeout:.0f} s")
+    SERVER_MODULE = "tapguard.e2e.endpoint"
+    SERVER_ENV = MANAGED_POLICIES_ENV
+    LABEL = "the deployment endpoint (moto server with tapguard's additions)"
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tapguard.errors import TapguardError
 from tapguard.lab.ports import free_ports
@@ -79,6 +79,10 @@ class LocalAWS:
 
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    # what runs as the server, and how errors name it (the e2e deployment endpoint extends moto)
+    SERVER_MODULE: ClassVar[str] = "moto.server"
+    SERVER_ENV: ClassVar[dict[str, str]] = {}
+    LABEL: ClassVar[str] = "the embedded AWS endpoint (moto server)"
     seeded: dict[str, dict[str, Any]] = field(default_factory=dict)  # secret name -> value (never printed)
 
     @property
@@ -109,23 +113,24 @@ class LocalAWS:
         self.port = self.port or free_ports(1)[0]
         log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", self.SERVER_MODULE, "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=log,
             stderr=log,
             start_new_session=True,
+            env={**os.environ, **self.SERVER_ENV},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.process = None
-                raise TapguardError("the embedded AWS endpoint (moto server) exited at start; is moto[server] installed?")
+                raise TapguardError(f"{self.LABEL} exited at start; is moto[server] installed?")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1):
                     return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
         self.stop()
-        raise TapguardError(f"the embedded AWS endpoint did not answer on {self.endpoint} within {timeout:.0f} s")
+        raise TapguardError(f"{self.LABEL} did not answer on {self.endpoint} within {timeout:.0f} s")
 
     def stop(self) -> None:
         process, self.process = self.process, None
