@@ -64,7 +64,9 @@ def test_rotation_under_load_completes_with_no_failed_write(drills: Drills) -> N
     journal = drills.get(("redis", "rotate"))
     if journal is None:
         pytest.skip("lab only")
-    inject = next(a for a in journal["run"] if a["activity"]["name"] == "inject rotate")["output"]
+    injected = [a for a in journal["run"] if a["activity"]["name"] == "inject rotate"]
+    assert injected, explain(journal)
+    inject = injected[0]["output"]
     assert inject["completed"] and [s["step"] for s in inject["steps"]] == ["createSecret", "setSecret", "testSecret", "finishSecret"]
     assert inject["strategies"] == ["ROTATE", "SET"], explain(journal)
     assert inject["awscurrent_moved"] and inject["old_refused"] and inject["new_accepted"], explain(journal)

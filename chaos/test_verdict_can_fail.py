@@ -72,7 +72,7 @@ def test_steady_state_not_met_aborts_without_injecting(request: pytest.FixtureRe
     target = make_target(request, "redis")
     before = target.lab.master_port()  # type: ignore[attr-defined]
     with drill_lock():
-        journal = run_drill(target, DrillSettings(fault="kill", rate=1_000_000, connections=1, steady_seconds=2))
+        journal = run_drill(target, DrillSettings(fault="kill", rate=1_000_000, connections=1, steady_seconds=2, warmup_timeout=2))
     assert journal["status"] == "aborted" and "steady state not met" in journal["reason"], explain(journal)
     assert journal["deviated"] is True
     assert not [a for a in journal["run"] if a["activity"]["name"].startswith("inject")]

@@ -41,6 +41,12 @@ def add_drill_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-downtime", type=float, default=30.0, help="seconds of write downtime allowed (default 30)")
     p.add_argument("--hang-seconds", type=float, default=10.0, help="how long the hang fault freezes the writer")
     p.add_argument("--steady-seconds", type=float, default=5.0, help="steady-state window before the fault")
+    p.add_argument(
+        "--warmup-timeout",
+        type=float,
+        default=20.0,
+        help="seconds the probe may take to reach a whole steady window before the drill aborts (default 20)",
+    )
     p.add_argument("--settle-seconds", type=float, default=3.0, help="window that must be at steady state after recovery (default 3)")
     p.add_argument(
         "--steady-timeout", type=float, default=30.0, help="seconds after recovery to get back to steady state before failing (default 30)"
@@ -114,6 +120,7 @@ def settings_from_args(args: argparse.Namespace) -> DrillSettings:
         "--steady-seconds": args.steady_seconds,
         "--settle-seconds": args.settle_seconds,
         "--steady-timeout": args.steady_timeout,
+        "--warmup-timeout": args.warmup_timeout,
     }
     for flag, value in numbers.items():
         # nan passes every comparison and inf never ends a wait: both are refused like zero
@@ -128,6 +135,7 @@ def settings_from_args(args: argparse.Namespace) -> DrillSettings:
         steady_seconds=args.steady_seconds,
         settle_seconds=args.settle_seconds,
         steady_timeout=args.steady_timeout,
+        warmup_timeout=args.warmup_timeout,
         max_downtime=args.max_downtime,
         recovery_timeout=max(90.0, args.max_downtime * 3),
     )

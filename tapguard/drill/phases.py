@@ -50,21 +50,34 @@ def preconditions(run: DrillRun) -> bool:
 
 
 def steady_state_before(run: DrillRun) -> bool:
-    """Start the probe and prove the service meets its steady state before any fault."""
+    """Start the probe and prove a whole steady window before any fault.
+
+    Connections warm up and a busy machine stutters: the probe writes until a window of
+    steady_seconds meets the steady state, for at most warmup_timeout more. Past that the
+    drill aborts with the window that came closest, and nothing is injected.
+    """
     settings = run.settings
     run.target.prepare()
     run.probe = probe = Probe(run.target.writer_factory(run.run_id), settings.rate, settings.connections, settings.attempt_timeout)
     probe.start()
-    _wait(settings.steady_seconds, probe, run.progress, "steady state")
-    cols = probe.columns()
-    # skip the first second: connections warm up
-    before = verdicts.steady_state(cols, probe.t0 + min(1.0, settings.steady_seconds / 3), time.monotonic(), settings.rate)
+    since = probe.t0 + min(1.0, settings.steady_seconds / 3)  # the first second: connections open
+    deadline = since + settings.steady_seconds + settings.warmup_timeout
+    _wait(max(0.0, since + settings.steady_seconds - time.monotonic()), probe, run.progress, "steady state")
+    while True:
+        state = verdicts.steady_again(probe.columns(), since, settings.rate, settings.steady_seconds)
+        if state["met"] or time.monotonic() >= deadline:
+            break
+        _wait(0.5, probe, run.progress, "steady state")
+    window_start = state["since"] if state["met"] else state.get("closest_since", since)
+    before = {k: v for k, v in state.items() if k not in ("since", "closest_since", "incomplete")}
+    before["warmup_s"] = round(window_start - probe.t0, 2)
     run.journal["steady_states"]["before"] = before
     if not before["met"]:
         run.journal["status"] = "aborted"
         run.journal["reason"] = (
-            f"steady state not met before injection: {before['achieved_rate']}/s of {settings.rate:.0f}/s, "
-            f"p99 {before['p99_ms']} ms, {before['failures']} failures; no fault injected"
+            f"steady state not met before injection within {settings.steady_seconds + settings.warmup_timeout:.0f} s: "
+            f"at best {before['achieved_rate']}/s of {settings.rate:.0f}/s, p99 {before['p99_ms']} ms, "
+            f"{before['failures']} failures; no fault injected"
         )
     return bool(before["met"])
 
