@@ -280,20 +280,43 @@ def check_depth(data: Any, name: str, limit: int = MAX_DEPTH) -> None:
 def load(path: Path) -> Plan:
     """Load and validate a plan JSON file; every problem is one line naming the file."""
     try:
-        raw = inputs.read_bytes(path, str(path))
+        # handed straight on: parse() holds the only reference and lets the bytes go once decoded
+        return parse(_Bytes(inputs.read_bytes(path, str(path))), str(path), path)
     except TapguardError as exc:
+        if isinstance(exc, PlanError):
+            raise
         raise PlanError(str(exc)) from None
-    return parse(raw, str(path), path)
 
 
-def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
+class _Bytes:
+    """A box for a file's bytes that parse() can empty: a big plan's bytes, text and objects are never all alive."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw: bytes | None = raw
+
+    def take(self) -> bytes:
+        raw, self.raw = self.raw, None
+        assert raw is not None
+        return raw
+
+
+def parse(raw: bytes | _Bytes, name: str, path: Path | None = None) -> Plan:
+    data = _document(raw.take() if isinstance(raw, _Bytes) else raw, name)
+    check_depth(data, name)
+    validate(data, name)
+    # the document is ours alone: redacted in place, not copied
+    return from_dict(redact_plan_json(data, in_place=True)[0], name, path)
+
+
+def _document(raw: bytes, name: str) -> Any:
     if not raw.strip():
         raise PlanError(f"{name}: empty file, expected the output of `terraform show -json PLANFILE`")
     if raw[:2] == b"PK":
         raise PlanError(f"{name}: this is a binary plan file; convert it with `terraform show -json {name}`")
     text = _decode(raw, name)
+    del raw  # the caller handed over its only reference: 1 byte per character less while parsing
     try:
-        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "malformed JSON"
         raise PlanError(f"{name}: {what} at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
@@ -301,9 +324,6 @@ def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
         raise PlanError(f"{name}: {exc.args[0]} is not a JSON number (plan JSON never holds NaN or Infinity)") from None
     except RecursionError:
         raise PlanError(f"{name}: nested deeper than Python's JSON parser allows; not a plan") from None
-    check_depth(data, name)
-    validate(data, name)
-    return from_dict(redact_plan_json(data)[0], name, path)
 
 
 def _decode(raw: bytes, name: str) -> str:

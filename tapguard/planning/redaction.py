@@ -11,13 +11,23 @@ REDACTED = "(sensitive)"
 
 
 def redact(value: Any, sensitive: Any) -> Any:
-    """Replace every value marked sensitive (a bool or a mirror structure) with REDACTED."""
+    """Replace every value marked sensitive (a bool or a mirror structure) with REDACTED.
+
+    What holds nothing sensitive is returned as it is (not copied): a big plan is mostly that.
+    """
     if sensitive is True:
         return REDACTED if value is not None else None
-    if isinstance(value, dict) and isinstance(sensitive, dict):
-        return {k: redact(v, sensitive.get(k)) for k, v in value.items()}
-    if isinstance(value, list) and isinstance(sensitive, list):
-        return [redact(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(value)]
+    if isinstance(value, dict) and isinstance(sensitive, dict) and sensitive:
+        changed: dict[str, Any] | None = None
+        for k, v in value.items():
+            r = redact(v, sensitive.get(k))
+            if r is not v:
+                changed = changed if changed is not None else dict(value)
+                changed[k] = r
+        return value if changed is None else changed
+    if isinstance(value, list) and isinstance(sensitive, list) and sensitive:
+        items = [redact(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value
 
 
@@ -45,14 +55,15 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
-def redact_plan_json(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """A copy of a whole plan document with every sensitive value replaced.
+def redact_plan_json(data: dict[str, Any], in_place: bool = False) -> tuple[dict[str, Any], set[str]]:
+    """A whole plan document with every sensitive value replaced: a copy, or `data` itself when in_place
+    (a caller that owns a freshly parsed document: a big plan is then never held twice).
 
-    Returns the copy and the set of secret strings it removed, so callers can scrub
+    Returns the document and the set of secret strings it removed, so callers can scrub
     any other text (logs) too. Values marked sensitive anywhere are also scrubbed
     wherever else they appear verbatim (e.g. inside a JSON string attribute).
     """
-    out = copy.deepcopy(data)
+    out = data if in_place else copy.deepcopy(data)
     secrets: set[str] = set()
 
     def mark(node: dict[str, Any], value_key: str, sensitive_key: str) -> None:
@@ -92,8 +103,38 @@ def redact_plan_json(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
             var["value"] = REDACTED
     secrets = {s for s in secrets if len(s) >= 8 and s != REDACTED}
     if secrets:
-        out = json.loads(scrub(json.dumps(out), secrets))
+        _scrub_tree(out, secrets)
     return out, secrets
+
+
+def _scrub_tree(root: Any, secrets: Iterable[str]) -> None:
+    """scrub() on every string (keys too) of a JSON document, in place: no second copy of the document as text."""
+    ordered = sorted(set(secrets), key=len, reverse=True)
+    needles = {*ordered, *(json.dumps(s)[1:-1] for s in ordered)}  # a secret as it is, and inside a JSON string
+
+    def clean(text: str) -> str:
+        return scrub(text, ordered) if any(n in text for n in needles) else text
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                value = node[key]
+                new_key = clean(key)
+                if new_key != key:
+                    del node[key]
+                    node[new_key] = value
+                if isinstance(value, str):
+                    node[new_key] = clean(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, str):
+                    node[i] = clean(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -99,6 +99,40 @@ def test_sensitive_values_are_redacted_everywhere(plan_data: dict[str, Any]) -> 
     assert plan.by_address["aws_x.y"].get("auth_token") == REDACTED
 
 
+def test_in_place_redaction_scrubs_copies_inside_json_strings_and_keys_and_leaves_the_rest_shared() -> None:
+    secret = 'pa"ss-w0rd-\\x'  # a quote and a backslash: inside a JSON string attribute it appears escaped
+    shared = {"tags": {"Name": "visible"}}
+    raw: dict[str, Any] = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": "aws_x.y",
+                "type": "aws_x",
+                "change": {
+                    "actions": ["create"],
+                    "after": {"password": secret, "meta": shared},
+                    "after_sensitive": {"password": True},
+                },
+            },
+            {
+                "address": "aws_z.w",
+                "type": "aws_z",
+                "change": {
+                    "actions": ["create"],
+                    "after": {"policy": json.dumps({"pw": secret}), "by_secret": {secret: 1}},
+                    "after_sensitive": {},
+                },
+            },
+        ],
+    }
+    redacted, removed = redact_plan_json(raw, in_place=True)
+    assert redacted is raw and removed == {secret}
+    text = json.dumps(redacted)
+    assert secret not in json.dumps(redacted, ensure_ascii=False) and json.dumps(secret)[1:-1] not in text
+    assert redacted["resource_changes"][1]["change"]["after"]["by_secret"] == {REDACTED: 1}
+    assert redacted["resource_changes"][0]["change"]["after"]["meta"] is shared  # nothing sensitive: not copied
+
+
 def test_real_plans_hold_no_seeded_secret(env_plans: dict[str, Path], endpoint: Any) -> None:
     secrets = endpoint.secret_strings()
     assert secrets
