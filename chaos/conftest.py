@@ -68,7 +68,6 @@ def make_target(request: pytest.FixtureRequest, component: str, **lab_options: A
 
 
 LAB_FAULTS = ("kill", "hang", "switchover", "replica-lag", "rotate")
-NOT_YET = {("aurora", "rotate")}  # the PostgreSQL single-user rotation drill is not built yet
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +81,7 @@ def drills(request: pytest.FixtureRequest, settings: DrillSettings) -> dict[tupl
     with drill_lock():
         for fault in faults:
             for component in ("aurora", "redis"):
-                if (component, fault) in NOT_YET:
-                    continue
-                options = {"fault": fault} if component == "redis" and fault == "rotate" else {}
+                options = {"fault": fault} if fault == "rotate" else {}
                 out[(component, fault)] = run_drill(make_target(request, component, **options), replace(settings, fault=fault))
     return out
 

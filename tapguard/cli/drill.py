@@ -35,7 +35,9 @@ def add_drill_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("lab", "aws"), default="lab", help="the local lab (default) or AWS")
     p.add_argument("--env", help="environment whose terraform outputs name the targets (AWS)")
     p.add_argument("--component", choices=("aurora", "redis", "all"), default="all")
-    p.add_argument("--fault", default=None, help="lab: kill (default), hang, switchover, replica-lag; aws: failover")
+    p.add_argument(
+        "--fault", default=None, help="lab: kill (default), hang, switchover, replica-lag, rotate; aws: failover (default), rotate"
+    )
     p.add_argument("--rate", type=float, default=100_000, help="writes per minute (default 100,000)")
     p.add_argument("--connections", type=int, default=8, help="probe connections (default 8)")
     p.add_argument("--max-downtime", type=float, default=30.0, help="seconds of write downtime allowed (default 30)")

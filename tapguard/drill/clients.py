@@ -48,20 +48,51 @@ def postgres_readback(conninfo: str, run: str, timeout: float = 60.0) -> set[int
 class PostgresWriter(Writer):
     """INSERT ... RETURNING inet_server_port(): the commit is the acknowledgement (synchronous replication)."""
 
-    def __init__(self, conninfo: str, run: str, report_sync: bool = False) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        run: str,
+        report_sync: bool = False,
+        credential: SecretCredential | None = None,
+        max_connection_age: float | None = None,
+    ) -> None:
         self.conninfo = conninfo
         self.run = run
         self.report_sync = report_sync  # PostgreSQL streaming replication; Aurora's storage quorum has no such setting
         self.conn: psycopg.Connection[Any] | None = None
+        # the password from Secrets Manager, re-read on an authentication failure (None: the conninfo's own)
+        self.credential = credential
+        self.max_connection_age = max_connection_age  # pooled connections are recycled, so each logs in again
+        self.connected_at = 0.0
 
     def write(self, seq: int) -> tuple[int, int]:
+        if self.conn is not None and self.max_connection_age is not None and time.monotonic() - self.connected_at > self.max_connection_age:
+            self.reset()
         if self.conn is None or self.conn.closed:
-            self.conn = psycopg.connect(self.conninfo, autocommit=True)
+            self.conn = self._connect()
         if not self.report_sync:
             row = self.conn.execute(INSERT, (self.run, seq)).fetchone()
             return int(row[0]) if row else -1, -1
         row = self.conn.execute(INSERT_SYNC, (self.run, seq)).fetchone()
         return (int(row[0]), 1 if row[1] else 0) if row else (-1, 0)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        self.connected_at = time.monotonic()
+        if self.credential is None:
+            return psycopg.connect(self.conninfo, autocommit=True)
+        password = self.credential.current()
+        try:
+            return psycopg.connect(self.conninfo, autocommit=True, password=password)
+        except psycopg.OperationalError as exc:
+            if "password authentication failed" not in str(exc):
+                raise
+            for candidate in self.credential.refresh(password):  # the documented retry: re-read the secret once
+                try:
+                    return psycopg.connect(self.conninfo, autocommit=True, password=candidate)
+                except psycopg.OperationalError as again:
+                    if "password authentication failed" not in str(again):
+                        raise
+            raise
 
     def reset(self) -> None:
         conn, self.conn = self.conn, None

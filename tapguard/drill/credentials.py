@@ -47,3 +47,15 @@ class SecretCredential:
             if fresh:
                 self._value = fresh[0]
             return fresh
+
+
+class FixedCredential(SecretCredential):
+    """A client that read its credential once and never re-reads it: what a rotation must not meet in production."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(None, "", "")
+        self._value = value
+
+    def refresh(self, refused: str) -> list[str]:
+        self.refreshes += 1
+        return []

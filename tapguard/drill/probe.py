@@ -173,6 +173,8 @@ class Probe:
 def classify(exc: BaseException) -> str:
     name = type(exc).__name__
     text = str(exc).lower()
+    if "authentication failed" in text or "invalid password" in text or name == "AuthenticationError":
+        return "auth_failed"
     if "read-only" in text or "readonly" in text or name in ("ReadOnlySqlTransaction", "ReadOnlyError"):
         return "read_only"
     if isinstance(exc, TimeoutError | socket.timeout) or "timeout" in name.lower() or "timed out" in text:

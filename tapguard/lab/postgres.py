@@ -54,12 +54,20 @@ class PostgresLab:
     def monitor_dsn(self) -> str:
         return f"host=127.0.0.1 port={self.monitor_port} dbname=pg_auto_failover user={self.user} connect_timeout=2"
 
-    def conninfo(self, connect_timeout: int = 2) -> str:
-        """What applications use: every node, and libpq picks the writer."""
-        hosts = ",".join("127.0.0.1" for _ in self.node_ports)
-        ports = ",".join(str(p) for p in self.node_ports)
+    def conninfo(self, connect_timeout: int = 2, user: str | None = None, writer_first: bool = False) -> str:
+        """What applications use: every node, and libpq picks the writer.
+
+        writer_first lists today's writer first, as a cluster endpoint resolves: a client that logs
+        in by password then pays for one authentication per connection, not one per standby tried.
+        """
+        order = list(self.node_ports)
+        writer = self.writer_index() if writer_first else None
+        if writer is not None:
+            order.insert(0, order.pop(writer))
+        hosts = ",".join("127.0.0.1" for _ in order)
+        ports = ",".join(str(p) for p in order)
         return (
-            f"host={hosts} port={ports} dbname={self.database} user={self.user} "
+            f"host={hosts} port={ports} dbname={self.database} user={user or self.user} "
             f"target_session_attrs=read-write connect_timeout={connect_timeout}"
         )
 

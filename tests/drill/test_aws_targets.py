@@ -85,7 +85,7 @@ def test_aurora_without_a_replica_in_another_az_is_refused(rds: Any) -> None:
 
 
 def test_aurora_rejects_other_faults(rds: Any) -> None:
-    with pytest.raises(TapguardError, match="only fault is failover"):
+    with pytest.raises(TapguardError, match="only faults are failover"):
         AwsAurora(Session(rds=rds), rds.cluster_name).inject("kill")
 
 

@@ -15,17 +15,31 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+from botocore.exceptions import WaiterError
 from psycopg.conninfo import make_conninfo
 
 from tapguard.drill.clients import PostgresWriter, RedisWriter, postgres_readback, prepare_postgres, redis_readback
+from tapguard.drill.credentials import SecretCredential
 from tapguard.drill.probe import Writer
+from tapguard.drill.targets.aws_rotation import AwsSecretRotation
 from tapguard.drill.targets.base import FailoverTarget
+from tapguard.drill.targets.rotation import CONNECTION_AGE_S
 from tapguard.errors import TapguardError
 
 AURORA_STARTED = ("Started cross AZ failover", "Started same AZ failover")
 AURORA_DONE = "Completed failover"
 TEST_FAILOVER_CALLED = "Test Failover API called"
 TEST_FAILOVER_QUOTA = 15  # node groups per rolling 24 h (TestFailover API reference)
+AWS_FAULTS = ("failover", "rotate")
+
+
+def _wait_available(waiter: Any, what: str, delay: int, max_attempts: int, **kwargs: Any) -> None:
+    """A boto3 waiter until the resource is available again; a timeout is a failed restore, said in one line."""
+    try:
+        waiter.wait(WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts}, **kwargs)
+    except WaiterError as exc:
+        raise TapguardError(f"{what} not available after {delay * max_attempts} s: {exc}") from None
 
 
 def _secret_json(session: Any, arn: str) -> dict[str, Any]:
@@ -49,10 +63,17 @@ class AwsAurora(FailoverTarget):
         target_instance: str | None = None,
         database: str = "transactions",
         fis_template: str | None = None,
+        fault: str = "failover",
+        wait_delay: int = 10,
     ) -> None:
         super().__init__()
+        if fault not in AWS_FAULTS:
+            raise TapguardError(f"on AWS the fault is one of {', '.join(AWS_FAULTS)} (got {fault!r})")
         self.session = session
         self.rds = session.client("rds")
+        self.fault = fault
+        self.wait_delay = wait_delay
+        self.rotation: AwsSecretRotation | None = None
         self.cluster_id = cluster_id
         self.secret_arn = secret_arn
         self.target_instance = target_instance
@@ -80,7 +101,7 @@ class AwsAurora(FailoverTarget):
             "via": "fis" if self.fis_template else "FailoverDBCluster",
         }
 
-    def preconditions(self) -> list[str]:
+    def _failover_preconditions(self) -> list[str]:
         problems = []
         cluster = self.cluster()
         if cluster.get("Status") != "available":
@@ -109,35 +130,76 @@ class AwsAurora(FailoverTarget):
             problems.append(f"target {self.target_instance} is not an available replica in another AZ than the writer ({writer_az})")
         return problems
 
-    def conninfo(self) -> str:
-        if self._conninfo is None:
-            if not self.secret_arn:
-                raise TapguardError("no database secret: give --secret-arn (the master secret output by the stack)")
+    def conninfo(self, password: str | None = None) -> str:
+        """The cluster endpoint with the secret's login; `password` overrides the secret's (a rotation's judge)."""
+        if not self.secret_arn:
+            raise TapguardError("no database secret: give --secret-arn (the master secret output by the stack)")
+        if self._conninfo is None or password is not None:
             secret = _secret_json(self.session, self.secret_arn)
             cluster = self.cluster()
-            self._conninfo = make_conninfo(
+            info = make_conninfo(
                 host=cluster["Endpoint"],
                 port=cluster.get("Port", 5432),
                 dbname=self.database,
                 user=secret["username"],
-                password=secret["password"],
+                password=password or secret["password"],
                 sslmode="require",
                 connect_timeout=2,
                 target_session_attrs="read-write",
             )
+            if password is not None:
+                return info
+            self._conninfo = info
         return self._conninfo
+
+    def accepts(self, password: str) -> bool:
+        try:
+            with psycopg.connect(self.conninfo(password)) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.OperationalError as exc:
+            if "password authentication failed" in str(exc):
+                return False
+            raise
 
     def prepare(self) -> None:
         prepare_postgres(self.conninfo())
+        if self.fault == "rotate":
+            assert self.secret_arn is not None  # conninfo() refused a missing secret
+            self.rotation = AwsSecretRotation(self.session.client("secretsmanager"), self.secret_arn, "password", self.accepts)
+
+    def preconditions(self) -> list[str]:
+        problems = self._failover_preconditions()
+        if self.fault == "rotate":
+            # a rotation needs a healthy cluster, not a spare replica
+            problems = [p for p in problems if p.startswith("cluster status")]
+            if not self.secret_arn:
+                return [*problems, "no database secret to rotate: give --secret-arn (the master secret output by the stack)"]
+            rotation = AwsSecretRotation(self.session.client("secretsmanager"), self.secret_arn, "password", self.accepts)
+            problems += rotation.preconditions()
+        return problems
 
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         conninfo = self.conninfo()
-        return lambda: PostgresWriter(conninfo, run)
+        if self.rotation is None:
+            return lambda: PostgresWriter(conninfo, run)
+        # the rotate drill: the password from Secrets Manager, re-read on an authentication failure
+        credential = SecretCredential(self.session.client("secretsmanager"), self.rotation.secret_id, "password")
+        return lambda: PostgresWriter(conninfo, run, credential=credential, max_connection_age=CONNECTION_AGE_S)
+
+    def findings(self) -> list[str]:
+        return self.rotation.findings("password") if self.rotation is not None and self.rotation.result else []
 
     def inject(self, fault: str) -> dict[str, Any]:
-        if fault != "failover":
-            raise TapguardError("on AWS the only fault is failover (FailoverDBCluster or an FIS experiment)")
+        if fault not in AWS_FAULTS:
+            raise TapguardError("on AWS the only faults are failover (FailoverDBCluster or an FIS experiment) and rotate")
         self.old_writer = self.writer()
+        if fault == "rotate":
+            if self.rotation is None:
+                raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
+            outcome = self.rotation.run()
+            self.fault_end = time.monotonic()
+            return {"action": "secretsmanager:RotateSecret (the stack's rotation function runs the 4 steps)", **outcome}
         self._since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
         if self.fis_template:
             started = self.session.client("fis").start_experiment(experimentTemplateId=self.fis_template, tags={"tapguard": "drill"})
@@ -180,9 +242,13 @@ class AwsAurora(FailoverTarget):
         return postgres_readback(self.conninfo(), run)
 
     def restore(self) -> dict[str, Any]:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and self.cluster().get("Status") != "available":
-            time.sleep(2)
+        _wait_available(
+            self.rds.get_waiter("db_cluster_available"),
+            f"cluster {self.cluster_id}",
+            self.wait_delay,
+            30,
+            DBClusterIdentifier=self.cluster_id,
+        )
         return {
             "action": "wait for the cluster to be available (the promoted replica stays writer)",
             "writer": self.writer(),
@@ -202,10 +268,17 @@ class AwsElastiCache(FailoverTarget):
         auth_secret_arn: str | None = None,
         node_group: str = "0001",
         quota: int = TEST_FAILOVER_QUOTA,
+        fault: str = "failover",
+        wait_delay: int = 10,
     ) -> None:
         super().__init__()
+        if fault not in AWS_FAULTS:
+            raise TapguardError(f"on AWS the fault is one of {', '.join(AWS_FAULTS)} (got {fault!r})")
         self.session = session
         self.elasticache = session.client("elasticache")
+        self.fault = fault
+        self.wait_delay = wait_delay
+        self.rotation: AwsSecretRotation | None = None
         self.group_id = replication_group_id
         self.auth_secret_arn = auth_secret_arn
         self.node_group = node_group
@@ -240,6 +313,11 @@ class AwsElastiCache(FailoverTarget):
         return sum(1 for e in events.get("Events", []) if str(e.get("Message", "")).startswith(TEST_FAILOVER_CALLED))
 
     def preconditions(self) -> list[str]:
+        if self.fault == "rotate":
+            problems = [] if self.group().get("Status") == "available" else ["replication group is not available"]
+            if not self.auth_secret_arn:
+                return [*problems, "no AUTH token secret to rotate: give --auth-secret-arn (the stack's redis_auth secret)"]
+            return problems + self._rotation().preconditions()
         problems = []
         group = self.group()
         if group.get("Status") != "available":
@@ -271,15 +349,51 @@ class AwsElastiCache(FailoverTarget):
         token = secret.get("token") or secret.get("password")
         return str(token) if token else None
 
+    def _field(self) -> str:
+        assert self.auth_secret_arn is not None
+        return "token" if "token" in _secret_json(self.session, self.auth_secret_arn) else "password"
+
+    def _rotation(self) -> AwsSecretRotation:
+        assert self.auth_secret_arn is not None
+        return AwsSecretRotation(self.session.client("secretsmanager"), self.auth_secret_arn, self._field(), self.accepts)
+
+    def accepts(self, token: str) -> bool:
+        import redis
+
+        host, port = self._endpoint()
+        try:
+            return bool(redis.Redis(host=host, port=port, password=token, ssl=True, ssl_cert_reqs="required", socket_timeout=5).ping())
+        except redis.AuthenticationError:
+            return False
+
+    def prepare(self) -> None:
+        if self.fault == "rotate":
+            self.rotation = self._rotation()
+
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         host, port = self._endpoint()
         token = self._token()
-        return lambda: RedisWriter.direct(run, host, port, token, tls=True, timeout=1.0)
+        if self.rotation is None:
+            return lambda: RedisWriter.direct(run, host, port, token, tls=True, timeout=1.0)
+        # the rotate drill: the token from Secrets Manager, re-read on an authentication failure
+        credential = SecretCredential(self.session.client("secretsmanager"), self.rotation.secret_id, self.rotation.field)
+        return lambda: RedisWriter.direct(
+            run, host, port, token, tls=True, timeout=1.0, credential=credential, max_connection_age=CONNECTION_AGE_S
+        )
+
+    def findings(self) -> list[str]:
+        return self.rotation.findings("AUTH token") if self.rotation is not None and self.rotation.result else []
 
     def inject(self, fault: str) -> dict[str, Any]:
-        if fault != "failover":
-            raise TapguardError("on AWS the only fault is failover (TestFailover)")
+        if fault not in AWS_FAULTS:
+            raise TapguardError("on AWS the only faults are failover (TestFailover) and rotate")
         self.old_writer = self.primary()
+        if fault == "rotate":
+            if self.rotation is None:
+                raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
+            outcome = self.rotation.run()
+            self.fault_end = time.monotonic()
+            return {"action": "secretsmanager:RotateSecret (the stack's rotation function sets the token: ROTATE, then SET)", **outcome}
         self.elasticache.test_failover(ReplicationGroupId=self.group_id, NodeGroupId=self.node_group)
         return {"action": "elasticache:TestFailover", "node_group": self.node_group, "old_primary": self.old_writer}
 
@@ -305,9 +419,13 @@ class AwsElastiCache(FailoverTarget):
         return redis_readback(client, run, acked)
 
     def restore(self) -> dict[str, Any]:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and self.group().get("Status") != "available":
-            time.sleep(5)
+        _wait_available(
+            self.elasticache.get_waiter("replication_group_available"),
+            f"replication group {self.group_id}",
+            self.wait_delay,
+            60,
+            ReplicationGroupId=self.group_id,
+        )
         return {
             "action": "wait for the replication group to be available (ElastiCache replaces the old primary as a replica)",
             "primary": self.primary(),

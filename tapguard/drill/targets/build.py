@@ -65,13 +65,9 @@ def _lab_targets(params: TargetParams) -> list[FailoverTarget]:
     lab = project_lab()
     state = lab.load() or lab.up()
     out: list[FailoverTarget] = []
-    if params.fault == "rotate" and "aurora" in params.components:
-        # the single-user PostgreSQL rotation drill is not built yet (the stacks' rotator is moving to
-        # modules/secrets/rotation/postgres_single_user.py); refuse rather than pretend
-        raise TapguardError("--fault rotate runs on --component redis for now; the PostgreSQL rotation drill is not implemented yet")
     for component in params.components:
         if component == "aurora":
-            out.append(LabPostgres(lab.postgres(state), hang_seconds=params.hang_seconds))
+            out.append(LabPostgres(lab.postgres(state), hang_seconds=params.hang_seconds, fault=params.fault))
         else:
             out.append(
                 LabRedis(lab.redis(state), hang_seconds=params.hang_seconds, wait_replicas=0 if params.no_wait else 1, fault=params.fault)
@@ -82,13 +78,13 @@ def _lab_targets(params: TargetParams) -> list[FailoverTarget]:
 def aws_target(params: TargetParams) -> FailoverTarget:
     import boto3
 
-    from tapguard.drill.targets.aws import AwsAurora, AwsElastiCache
+    from tapguard.drill.targets.aws import AWS_FAULTS, AwsAurora, AwsElastiCache
 
     components = params.components
     if len(components) != 1:
         raise TapguardError("one failover per run on AWS: choose --component aurora or --component redis")
-    if params.fault != "failover":
-        raise TapguardError("on AWS the fault is --fault failover")
+    if params.fault not in AWS_FAULTS:
+        raise TapguardError(f"on AWS the fault is --fault failover or --fault rotate (got {params.fault})")
     component = components[0]
     # --confirm first: reading terraform state (an S3 backend) or describing a cluster is already an AWS call
     safety.confirmed(params.env, params.confirm, component, params.cluster_id if component == "aurora" else params.replication_group_id)
@@ -110,6 +106,7 @@ def aws_target(params: TargetParams) -> FailoverTarget:
             params.secret_arn or secrets.get(SECRET_KEYS["aurora"]),
             params.target_instance,
             fis_template=params.fis_template,
+            fault=params.fault,
         )
     group_id = params.replication_group_id or outputs.get("redis_replication_group_id")
     if not group_id:
@@ -118,7 +115,7 @@ def aws_target(params: TargetParams) -> FailoverTarget:
     group = elasticache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
     tags = safety.tags_of(elasticache, group["ARN"])
     safety.check(params.env, params.confirm, component, group_id, group["ARN"], tags, allow_list)
-    return AwsElastiCache(session, group_id, params.auth_secret_arn or secrets.get(SECRET_KEYS["redis"]))
+    return AwsElastiCache(session, group_id, params.auth_secret_arn or secrets.get(SECRET_KEYS["redis"]), fault=params.fault)
 
 
 def terraform_outputs(env: str) -> dict[str, Any]:

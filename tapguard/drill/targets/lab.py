@@ -4,29 +4,23 @@ pg_auto_failover monitor and from Sentinel's event channel."""
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from tapguard.drill.clients import PostgresWriter, RedisWriter, postgres_readback, prepare_postgres, redis_readback
-from tapguard.drill.credentials import SecretCredential
+from tapguard.drill.clients import PROBE_TABLE, PostgresWriter, RedisWriter, postgres_readback, prepare_postgres, redis_readback
+from tapguard.drill.credentials import FixedCredential
 from tapguard.drill.probe import Writer
 from tapguard.drill.targets.base import FailoverTarget
+from tapguard.drill.targets.rotation import CONNECTION_AGE_S, PROBE_ROLE, PostgresRotation, RedisRotation
 from tapguard.errors import TapguardError
 from tapguard.lab.postgres import WRITER_STATES, PostgresLab
 from tapguard.lab.redis import MASTER, RedisLab
 
 FAULTS = ("kill", "hang", "switchover", "replica-lag", "rotate")
-ROTATOR = Path(__file__).resolve().parents[3] / "modules" / "secrets" / "rotation" / "elasticache_auth.py"
-ROTATION_SECRET = "tapguard-lab/redis-auth"
-CONNECTION_AGE_S = 2.0  # rotate drill: clients recycle connections, so each re-authenticates within seconds
 REPLICA_LAG_S = 1.5  # how long the replicas stop confirming before the writer is killed
 
 
@@ -34,13 +28,23 @@ class LabPostgres(FailoverTarget):
     component = "aurora"
     engine = "PostgreSQL 15 + pg_auto_failover (lab)"
 
-    def __init__(self, lab: PostgresLab, hang_seconds: float = 10.0, lag_seconds: float = REPLICA_LAG_S) -> None:
+    def __init__(
+        self,
+        lab: PostgresLab,
+        hang_seconds: float = 10.0,
+        lag_seconds: float = REPLICA_LAG_S,
+        fault: str = "kill",
+        refresh_credentials: bool = True,
+    ) -> None:
         super().__init__()
         self.lab = lab
         self.hang_seconds = hang_seconds
         self.lag_seconds = lag_seconds
         self.killed: int | None = None
         self.timer: threading.Timer | None = None
+        self.fault = fault
+        self.refresh_credentials = refresh_credentials
+        self.rotation: PostgresRotation | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "lab", "engine": self.engine, "nodes": self.lab.node_ports, "monitor": self.lab.monitor_port}
@@ -59,13 +63,32 @@ class LabPostgres(FailoverTarget):
 
     def prepare(self) -> None:
         prepare_postgres(self.lab.conninfo())
+        if self.fault == "rotate":
+            self.rotation = PostgresRotation(self.lab, PROBE_TABLE)
 
     def writer_factory(self, run: str) -> Callable[[], Writer]:
-        conninfo = self.lab.conninfo(connect_timeout=2)
-        return lambda: PostgresWriter(conninfo, run, report_sync=True)
+        if self.rotation is None:
+            conninfo = self.lab.conninfo(connect_timeout=2)
+            return lambda: PostgresWriter(conninfo, run, report_sync=True)
+        # the rotate drill: the probe logs in as the rotated role, its password from Secrets Manager
+        # (refreshed on an authentication failure unless told not to; else the password it started with)
+        rotation = self.rotation
+        conninfo = self.lab.conninfo(connect_timeout=2, user=PROBE_ROLE, writer_first=True)
+        credential = rotation.credential() if self.refresh_credentials else FixedCredential(rotation.credential().current())
+        return lambda: PostgresWriter(conninfo, run, report_sync=True, credential=credential, max_connection_age=CONNECTION_AGE_S)
 
     def inject(self, fault: str) -> dict[str, Any]:
         self.old_writer = self.lab.node_ports[self.lab.writer_index() or 0]
+        if fault == "rotate":
+            if self.rotation is None:
+                raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
+            outcome = self.rotation.run()
+            self.fault_end = time.monotonic()
+            return {
+                "action": "Secrets Manager single-user rotation of the probe role's password by the stacks' rotator (4 steps)",
+                "node": self.old_writer,
+                **outcome,
+            }
         if fault == "kill":
             self.killed = self.lab.kill_writer()
             return {"action": "kill -9 keeper, postmaster and backends of the writer", "node": self.old_writer}
@@ -111,7 +134,16 @@ class LabPostgres(FailoverTarget):
     def readback(self, run: str, acked: set[int]) -> set[int]:
         return postgres_readback(self.lab.conninfo(connect_timeout=5), run)
 
+    def release(self) -> None:
+        if self.rotation is not None:
+            self.rotation.close()
+
+    def findings(self) -> list[str]:
+        return self.rotation.findings("password") if self.rotation is not None else []
+
     def restore(self) -> dict[str, Any]:
+        if self.rotation is not None:
+            self.rotation.close()
         if self.timer is not None:
             self.timer.cancel()
             self.timer.function(*self.timer.args)  # SIGCONT now
@@ -120,63 +152,6 @@ class LabPostgres(FailoverTarget):
         self.lab.wait_healthy(120)
         self.lab.wait_synchronous(60)
         return {"action": "restart the killed node; wait for primary + 2 secondaries, both standbys synchronous", "healthy": True}
-
-
-class RedisRotation:
-    """The rotate fault's world: the embedded Secrets Manager holding the AUTH token, and the stacks' rotator."""
-
-    def __init__(self, lab: RedisLab) -> None:
-        from tapguard.lab.rotation import LabElastiCache, RotatingSecrets, load_rotator
-        from tapguard.planning.localaws import LocalAWS
-
-        self.lab = lab
-        self.endpoint = LocalAWS()
-        self.endpoint.start()
-        self.client = self.endpoint.client("secretsmanager", "us-east-1")
-        self.arn = self.client.create_secret(
-            Name=ROTATION_SECRET, SecretString=json.dumps({"replication_group_id": "tapguard-lab", "token": lab.password})
-        )["ARN"]
-        self.secrets = RotatingSecrets(self.client)
-        self.elasticache = LabElastiCache("tapguard-lab", list(lab.ports), lab.admin_password)
-        self.rotator = load_rotator(ROTATOR, self.secrets, self.elasticache)
-        self.result: dict[str, Any] = {}
-
-    def run(self) -> dict[str, Any]:
-        from tapguard.lab.rotation import rotate
-
-        before = self.client.get_secret_value(SecretId=self.arn, VersionStage="AWSCURRENT")["VersionId"]
-        run = rotate(self.rotator.handler, self.secrets, self.arn)
-        after = self.client.get_secret_value(SecretId=self.arn, VersionStage="AWSCURRENT")
-        new_token = json.loads(after["SecretString"])["token"]
-        self.result = {
-            "completed": run.completed,
-            "error": run.error,
-            "steps": [{k: v for k, v in step.items() if k in ("step", "ok", "error")} for step in run.steps],
-            "strategies": [c["strategy"] for c in self.elasticache.calls],
-            "awscurrent_moved": after["VersionId"] != before and after["VersionId"] == run.token,
-            "old_refused": not self._accepts(self.lab.password),
-            "new_accepted": self._accepts(new_token),
-        }
-        return self.result
-
-    def _accepts(self, token: str) -> bool:
-        master = self.lab.master_port()
-        if master is None:
-            return False
-        try:
-            return bool(redis.Redis(host="127.0.0.1", port=master, password=token, socket_timeout=1, retry=Retry(NoBackoff(), 0)).ping())
-        except redis.AuthenticationError:
-            return False
-
-    def close(self) -> None:
-        """The lab's own token back on every server (other drills use it), and the endpoint stopped (idempotent)."""
-        if self.endpoint.process is None:
-            return
-        try:
-            for port in self.lab.ports:
-                self.lab.admin(port).execute_command("ACL", "SETUSER", "default", "on", "resetpass", f">{self.lab.password}")
-        finally:
-            self.endpoint.stop()
 
 
 class LabRedis(FailoverTarget):
@@ -227,7 +202,7 @@ class LabRedis(FailoverTarget):
             return lambda: RedisWriter.via_sentinel(run, sentinel, MASTER, self.lab.password, 0.5, wait_replicas=self.wait_replicas)
         # the rotate drill: credentials from Secrets Manager, refreshed on an authentication failure (unless told not to)
         rotation = self.rotation
-        credential = SecretCredential(rotation.client, rotation.arn) if self.refresh_credentials else None
+        credential = rotation.credential() if self.refresh_credentials else None
         return lambda: RedisWriter.via_sentinel(
             run,
             sentinel,
@@ -327,19 +302,7 @@ class LabRedis(FailoverTarget):
             self.rotation.close()
 
     def findings(self) -> list[str]:
-        if self.rotation is None or not self.rotation.result:
-            return []
-        r = self.rotation.result
-        problems = []
-        if not r["completed"]:
-            problems.append(f"rotation did not complete: {r['error']}")
-        if not r["awscurrent_moved"]:
-            problems.append("rotation: AWSCURRENT did not move to the new version")
-        if not r["old_refused"]:
-            problems.append("rotation: the old AUTH token is still accepted")
-        if not r["new_accepted"]:
-            problems.append("rotation: the new AUTH token is refused")
-        return problems
+        return self.rotation.findings("AUTH token") if self.rotation is not None else []
 
     def restore(self) -> dict[str, Any]:
         if self.rotation is not None:
