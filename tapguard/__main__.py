@@ -1,7 +1,5 @@
 """`python -m tapguard`."""
 
-import sys
+from tapguard.cli import run
 
-from tapguard.cli import main
-
-sys.exit(main())
+run()

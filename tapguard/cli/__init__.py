@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -40,5 +41,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def run() -> None:
+    """The console script: main(), then exit without the collector walking everything the run built.
+
+    A process that is ending has nothing to reclaim; freezing its objects skips the cyclic
+    collections of interpreter shutdown (about 1 s after a 5,000-resource plan).
+    Tests call main() in-process and keep their collector.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

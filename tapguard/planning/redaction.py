@@ -67,7 +67,7 @@ def redact_plan_json(data: dict[str, Any], in_place: bool = False) -> tuple[dict
     secrets: set[str] = set()
 
     def mark(node: dict[str, Any], value_key: str, sensitive_key: str) -> None:
-        if value_key in node and sensitive_key in node:
+        if value_key in node and sensitive_key in node and _marks_anything(node[sensitive_key]):
             secrets.update(_sensitive_leaves(node[value_key], node[sensitive_key]))
             node[value_key] = redact(node[value_key], node[sensitive_key])
 
@@ -105,6 +105,19 @@ def redact_plan_json(data: dict[str, Any], in_place: bool = False) -> tuple[dict
     if secrets:
         _scrub_tree(out, secrets)
     return out, secrets
+
+
+def _marks_anything(sensitive: Any) -> bool:
+    """Does a sensitivity mirror (dicts, lists and booleans only) mark anything? Most resources' mark nothing:
+    one C-speed serialisation answers that without walking value and mirror side by side."""
+    if sensitive is True:
+        return True
+    if not sensitive or not isinstance(sensitive, (dict, list)):
+        return False
+    try:
+        return "true" in json.dumps(sensitive)
+    except (TypeError, ValueError):  # not a pure mirror: let the walk decide
+        return True
 
 
 def _scrub_tree(root: Any, secrets: Iterable[str]) -> None:
