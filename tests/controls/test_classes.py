@@ -254,8 +254,9 @@ def test_a_foreign_plan_gets_the_generic_profile_not_the_stacks_requirements(fre
     findings = engine.evaluate("someone-elses", plan)
     e1 = [f for f in findings if f.control == "E1"]
     assert e1 and {f.status for f in e1} == {NOT_APPLICABLE}, [f.describe() for f in e1]  # no "no aws_rds_cluster" failure
-    for stack_only in ("R1", "B1", "D1", "NM1", "S2", "C2"):
+    for stack_only in ("R1", "B1", "D1", "NM1", "C2"):
         assert {f.status for f in findings if f.control == stack_only} == {NOT_APPLICABLE}, stack_only
+    assert {f.status for f in findings if f.control == "S2"} == {NOT_APPLICABLE}  # no credential in this plan
     assert not [f for f in findings if f.status in (FAIL, UNKNOWN)], [f.describe() for f in findings if f.status in (FAIL, UNKNOWN)]
 
 
@@ -265,6 +266,25 @@ def test_a_foreign_plan_is_still_judged_by_the_pci_controls(fresh: Any) -> None:
     findings = engine.evaluate("someone-elses", load(data))
     failed = {(f.control, f.address) for f in findings if f.status == FAIL}
     assert {("E8", ADDED), ("N2", ADDED), ("L11", ADDED)} <= failed
+
+
+def test_a_foreign_plan_s_secrets_must_rotate_within_30_days_whoever_deploys_the_function(fresh: Any) -> None:
+    data = fresh("ci-identity")
+    add(data, "aws_secretsmanager_secret.never", "aws_secretsmanager_secret", {"name": "never-rotated"})
+    add(data, "aws_secretsmanager_secret.slow", "aws_secretsmanager_secret", {"name": "slow"})
+    add(
+        data,
+        "aws_secretsmanager_secret_rotation.slow",
+        "aws_secretsmanager_secret_rotation",
+        {"secret_id": "slow", "rotation_lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:theirs",
+         "rotation_rules": [{"automatically_after_days": 90}]},
+    )  # fmt: skip
+    s2 = [f for f in engine.evaluate("someone-elses", load(data)) if f.control == "S2"]
+    failed = {(f.address, f.message) for f in s2 if f.status == FAIL}
+    assert ("aws_secretsmanager_secret.never", "secret never rotates") in failed, [f.describe() for f in s2]
+    assert ("aws_secretsmanager_secret_rotation.slow", "rotation interval too long or not set") in failed
+    # the function is theirs (an ARN, not a function of the plan): not a failure under the generic profile
+    assert not [f for f in s2 if f.attribute == "rotation_lambda_arn" and f.status == FAIL]
 
 
 def test_a_plan_of_another_region_given_for_an_environment_is_flagged(fresh: Any) -> None:
