@@ -19,6 +19,7 @@ from tapguard.evidence.digest import sha256
 from tapguard.evidence.paths import check_segment
 from tapguard.evidence.write import write_bundle
 from tapguard.planning import config, project
+from tapguard.planning.runner import PlanResult
 
 
 def register(sub: Any) -> None:
@@ -93,7 +94,11 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     use_checkov = not args.no_checkov
     # the HCL scan needs no plan: it runs while terraform plans (cached by content like the plans)
     hcl_scan = checkov.start_hcl_scan(root, use_cache=not args.no_cache) if use_checkov and checkov.binary() else None
-    planned, secrets = plan_environments(args, to_plan)
+
+    def scan_early(result: PlanResult) -> None:  # checkov on each plan while the others still plan
+        checkov.start_plan_scan(result.json_path, root, enrich=True, use_cache=not args.no_cache)
+
+    planned, secrets = plan_environments(args, to_plan, scan_early if hcl_scan is not None else None)
     plans = assessment.plans_from_args(args.plan_json, planned)
     envs = project.environments(root) + to_plan
     with step("evaluating controls" + ("" if args.no_checkov else " and running checkov")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,8 +49,13 @@ def step(label: str) -> Iterator[None]:
         console.print(f"{label}: {time.monotonic() - started:.1f} s")
 
 
-def plan_environments(args: argparse.Namespace, envs: list[project.Environment]) -> tuple[list[PlanResult], list[str]]:
-    """Plan each environment; returns the results and the seeded secret values (for leak guards)."""
+def plan_environments(
+    args: argparse.Namespace, envs: list[project.Environment], planned: Callable[[PlanResult], None] | None = None
+) -> tuple[list[PlanResult], list[str]]:
+    """Plan each environment; returns the results and the seeded secret values (for leak guards).
+
+    `planned` is called with each result as soon as that environment's plan is written.
+    """
     if not envs:
         return [], []
     root = project.find_root()
@@ -60,7 +65,11 @@ def plan_environments(args: argparse.Namespace, envs: list[project.Environment])
     runner = PlanRunner(tools, state, {}, mode, use_cache=not args.no_cache)
     if all(runner.cached(e) for e in envs):
         banner(mode, cached=True)
-        return [runner.plan(e) for e in envs], []  # unchanged: no AWS endpoint needed
+        results = [runner.plan(e) for e in envs]  # unchanged: no AWS endpoint needed
+        for result in results:
+            if planned is not None:
+                planned(result)
+        return results, []
     with aws_session(mode, envs) as (aws_env, secrets):
         runner.aws_env, runner.secrets = aws_env, list(secrets)
         progress = Progress(
@@ -77,6 +86,8 @@ def plan_environments(args: argparse.Namespace, envs: list[project.Environment])
             result = runner.plan(env)
             progress.update(tasks[env.name], completed=1, state="cached" if result.cached else f"done in {result.seconds:.1f} s")
             progress.stop_task(tasks[env.name])
+            if planned is not None:
+                planned(result)
             return result
 
         with progress, ThreadPoolExecutor(max_workers=min(2, len(envs))) as pool:

@@ -239,13 +239,10 @@ def scan_plan(
 ) -> CheckovResult:
     if binary() is None:
         return CheckovResult(f"plan:{env}", available=False, error=NOT_INSTALLED)
-    args = ["-f", str(plan_json), "--framework", "terraform_plan"]
-    if hcl_result is not None:  # enrich with this repo's HCL only for this repo's own environments
-        args += ["--repo-root-for-plan-enrichment", "."]
-    # the plan's content and the HCL it is enriched from (suppression comments) decide the result, not its path
-    content = f"{hashlib.sha256(plan_json.read_bytes()).hexdigest()}|{hcl_digest(root) if hcl_result is not None else ''}"
-    cache = _cache_file(root, "plan", args[2:], content) if use_cache else None
-    reports, error = _run(args, root, cache)
+    args, key, cache = _plan_scan(plan_json, root, hcl_result is not None, use_cache)
+    with _INFLIGHT_LOCK:
+        started = _INFLIGHT.pop(key, None)
+    reports, error = started.result() if started is not None else _run(args, root, cache)
     result = _fold(f"plan:{env}", reports, error, catalogue, waivers, environment=env)
     if hcl_result is not None and not result.error:
         unknown = _unknown_paths(plan_json)
@@ -262,6 +259,36 @@ def scan_plan(
     if result.error:
         result.failed.append(_error_entry(result.scope, result.error))
     return result
+
+
+def _plan_scan(plan_json: Path, root: Path, enrich: bool, use_cache: bool) -> tuple[list[str], str, Path | None]:
+    """checkov's arguments for one plan, the scan's identity (its content, not its path) and its cache entry."""
+    args = ["-f", str(plan_json), "--framework", "terraform_plan"]
+    if enrich:  # enrich with this repo's HCL only for this repo's own environments
+        args += ["--repo-root-for-plan-enrichment", "."]
+    # the plan's content and the HCL it is enriched from (suppression comments) decide the result, not its path
+    content = f"{hashlib.sha256(plan_json.read_bytes()).hexdigest()}|{hcl_digest(root) if enrich else ''}"
+    key = json.dumps([args[2:], content])
+    return args, key, _cache_file(root, "plan", args[2:], content) if use_cache else None
+
+
+_INFLIGHT: dict[str, Future[tuple[list[dict[str, Any]], str | None]]] = {}
+_INFLIGHT_LOCK = threading.Lock()
+_EARLY: list[ThreadPoolExecutor] = []  # one pool, two scans at a time, made on first use
+
+
+def start_plan_scan(plan_json: Path, root: Path, enrich: bool = True, use_cache: bool = True) -> None:
+    """Start checkov on one plan as soon as it is written (while other environments still plan); scan_plan
+    of the same content then takes this result instead of running checkov again."""
+    if binary() is None:
+        return
+    args, key, cache = _plan_scan(plan_json, root, enrich, use_cache)
+    with _INFLIGHT_LOCK:
+        if key in _INFLIGHT:
+            return
+        if not _EARLY:
+            _EARLY.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="checkov-plan-early"))
+        _INFLIGHT[key] = _EARLY[0].submit(_run, args, root, cache)
 
 
 def _error_entry(scope: str, error: str) -> dict[str, Any]:

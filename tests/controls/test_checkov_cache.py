@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from tapguard.controls import checkov
+import pytest
+
+from tapguard.controls import checkov, waivers
 
 
 def project(tmp_path: Path) -> Path:
@@ -46,3 +49,26 @@ def test_a_cached_entry_is_read_back_and_a_damaged_one_is_dropped(tmp_path: Path
         return
     found, _ = checkov._run(["-d", str(tmp_path), "--framework", "terraform"], tmp_path, entry)  # rescans with checkov
     assert isinstance(found, list) and json.loads(entry.read_text())["reports"] == found
+
+
+def test_a_plan_scanned_early_is_not_scanned_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `tapguard check` starts checkov on each plan as soon as it is written; the assessment then takes that result
+    root = project(tmp_path)
+    plan = root / "a.plan.json"
+    plan.write_text('{"format_version": "1.2", "resource_changes": []}')
+    runs: list[list[str]] = []
+
+    def counted(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
+        runs.append(args)
+        return [{"results": {"failed_checks": []}, "summary": {"passed": 0, "failed": 0}}], None
+
+    monkeypatch.setattr(checkov, "binary", lambda: "checkov")
+    monkeypatch.setattr(checkov, "_run_checkov", counted)
+    checkov.start_plan_scan(plan, root, enrich=False, use_cache=False)
+    checkov.start_plan_scan(plan, root, enrich=False, use_cache=False)  # the same content: one scan
+    copy = root / "elsewhere.plan.json"  # the assessment may read the plan from another path: same content, same scan
+    copy.write_bytes(plan.read_bytes())
+    result = checkov.scan_plan("a", copy, root, {}, waivers.WaiverSet(None, [], []), None, use_cache=False)
+    assert len(runs) == 1 and not result.error
+    checkov.scan_plan("a", copy, root, {}, waivers.WaiverSet(None, [], []), None, use_cache=False)
+    assert len(runs) == 2  # taken once: a later check of the same plan scans again (or reads the cache)
