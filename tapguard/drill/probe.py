@@ -105,12 +105,22 @@ class Probe:
         self._watchdog.start()
 
     def stop(self) -> None:
+        """Stop scheduling writes and let the ones in flight finish (or time out) before closing.
+
+        Cutting in-flight writes would record failures the probe itself caused: at the end of a drill,
+        after its steady window, a few `connection_lost` that no fault made. Only a write still blocked
+        after attempt_timeout is interrupted, as the watchdog would have done.
+        """
         self._stop.set()
-        for writer in self._writers:
-            if writer is not None:
+        deadline = time.monotonic() + self.attempt_timeout + 0.5
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        for w, thread in enumerate(self._threads):
+            writer = self._writers[w]
+            if thread.is_alive() and writer is not None:
                 writer.interrupt()
         for thread in self._threads:
-            thread.join(timeout=self.attempt_timeout + 5)
+            thread.join(timeout=5)
         for writer in self._writers:
             if writer is not None:
                 writer.reset()
