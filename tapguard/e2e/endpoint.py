@@ -18,6 +18,9 @@ The e2e report lists every resource deployed through one of them (EXTENDED).
                                       the leftovers proof: destroy succeeded, the trail stayed)
   kms RotationPeriodInDays            moto ignores it (EnableKeyRotation) and omits it (GetKeyRotationStatus):
                                       the deployed keys read back a cryptoperiod of 0 days
+  codedeploy alarmConfiguration       moto keeps a deployment group's alarm configuration but answers {} (a
+                                      TODO in moto 5.2): the deployed blue/green groups read back with no alarm
+                                      stopping a bad deployment (B2), found by the first eu-west-1 e2e run
 
 AWS managed policies (AmazonRDSEnhancedMonitoringRole, ...) are moto's own, switched on with its
 documented setting MOTO_IAM_LOAD_MANAGED_POLICIES=true.
@@ -47,6 +50,7 @@ EXTENDED = {
     "aws_appautoscaling_target": "application-autoscaling tags (List/Tag/UntagResource) answered by tapguard's endpoint extension",
     "aws_cloudtrail": "cloudtrail:DeleteTrail by ARN answered by tapguard's endpoint extension (moto kept the trail)",
     "aws_kms_key": "kms RotationPeriodInDays (EnableKeyRotation, GetKeyRotationStatus) kept by tapguard's endpoint extension",
+    "aws_codedeploy_deployment_group": "codedeploy alarmConfiguration read back (GetDeploymentGroup) by tapguard's endpoint extension",
 }
 MANAGED_POLICIES_ENV = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
@@ -323,6 +327,20 @@ def _cloudtrail() -> None:
     _patch(models.CloudTrailBackend, "delete_trail", delete_trail)
 
 
+def _codedeploy() -> None:
+    from moto.codedeploy import responses
+
+    info = responses._deployment_group_info
+
+    def deployment_group_info(deployment_group: Any) -> dict[str, Any]:
+        out: dict[str, Any] = info(deployment_group)
+        stored = deployment_group.alarm_configuration  # the request's alarmConfiguration, as CreateDeploymentGroup got it
+        out["alarmConfiguration"] = stored if isinstance(stored, dict) else {}
+        return out
+
+    _patch(responses, "_deployment_group_info", deployment_group_info)
+
+
 def install() -> None:
     """Add the missing calls to moto (idempotent per process)."""
     if getattr(install, "done", False):
@@ -333,6 +351,7 @@ def install() -> None:
     _application_autoscaling()
     _kms()
     _cloudtrail()
+    _codedeploy()
     install.done = True  # type: ignore[attr-defined]
 
 

@@ -124,3 +124,16 @@ def test_cloudtrail_trail_deleted_by_its_arn(endpoint: DeployEndpoint) -> None:
     arn = ct.create_trail(Name="trail-t", S3BucketName="trail-bucket-t")["TrailARN"]
     ct.delete_trail(Name=arn)
     assert [t["Name"] for t in ct.describe_trails()["trailList"]] == []
+
+
+def test_codedeploy_reads_back_the_alarm_configuration_it_was_given(endpoint: DeployEndpoint) -> None:
+    cd = endpoint.client("codedeploy", "eu-west-1")
+    cd.create_application(applicationName="app-t", computePlatform="ECS")
+    alarms = {"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "alarm-5xx"}, {"name": "alarm-latency"}]}
+    role = "arn:aws:iam::123456789012:role/codedeploy"
+    cd.create_deployment_group(applicationName="app-t", deploymentGroupName="dg-t", serviceRoleArn=role, alarmConfiguration=alarms)
+    cd.create_deployment_group(applicationName="app-t", deploymentGroupName="dg-none", serviceRoleArn=role)
+    got = cd.get_deployment_group(applicationName="app-t", deploymentGroupName="dg-t")["deploymentGroupInfo"]
+    assert got["alarmConfiguration"] == alarms
+    none = cd.get_deployment_group(applicationName="app-t", deploymentGroupName="dg-none")["deploymentGroupInfo"]
+    assert none.get("alarmConfiguration", {}) == {}
