@@ -21,6 +21,8 @@ The e2e report lists every resource deployed through one of them (EXTENDED).
   codedeploy alarmConfiguration       moto keeps a deployment group's alarm configuration but answers {} (a
                                       TODO in moto 5.2): the deployed blue/green groups read back with no alarm
                                       stopping a bad deployment (B2), found by the first eu-west-1 e2e run
+  codedeploy DeleteDeploymentGroup, DeleteApplication
+                                      not in moto: the first eu-west-1 destroy waited 10 min on the group
 
 AWS managed policies (AmazonRDSEnhancedMonitoringRole, ...) are moto's own, switched on with its
 documented setting MOTO_IAM_LOAD_MANAGED_POLICIES=true.
@@ -50,7 +52,8 @@ EXTENDED = {
     "aws_appautoscaling_target": "application-autoscaling tags (List/Tag/UntagResource) answered by tapguard's endpoint extension",
     "aws_cloudtrail": "cloudtrail:DeleteTrail by ARN answered by tapguard's endpoint extension (moto kept the trail)",
     "aws_kms_key": "kms RotationPeriodInDays (EnableKeyRotation, GetKeyRotationStatus) kept by tapguard's endpoint extension",
-    "aws_codedeploy_deployment_group": "codedeploy alarmConfiguration read back (GetDeploymentGroup) by tapguard's endpoint extension",
+    "aws_codedeploy_deployment_group": "codedeploy alarmConfiguration read back, DeleteDeploymentGroup answered (tapguard's extension)",
+    "aws_codedeploy_app": "codedeploy:DeleteApplication answered by tapguard's endpoint extension (moto lacks it)",
 }
 MANAGED_POLICIES_ENV = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
@@ -329,6 +332,7 @@ def _cloudtrail() -> None:
 
 def _codedeploy() -> None:
     from moto.codedeploy import responses
+    from moto.core.responses import ActionResult, EmptyResult
 
     info = responses._deployment_group_info
 
@@ -339,6 +343,20 @@ def _codedeploy() -> None:
         return out
 
     _patch(responses, "_deployment_group_info", deployment_group_info)
+
+    def delete_deployment_group(self: Any) -> Any:
+        groups = self.codedeploy_backend.deployment_groups.get(self._get_param("applicationName"), {})
+        groups.pop(self._get_param("deploymentGroupName"), None)  # deleting what is gone succeeds, as on AWS
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    def delete_application(self: Any) -> Any:
+        backend, name = self.codedeploy_backend, self._get_param("applicationName")
+        backend.applications.pop(name, None)
+        backend.deployment_groups.pop(name, None)  # AWS deletes an application's groups with it
+        return EmptyResult()
+
+    _patch(responses.CodeDeployResponse, "delete_deployment_group", delete_deployment_group)
+    _patch(responses.CodeDeployResponse, "delete_application", delete_application)
 
 
 def install() -> None:

@@ -204,6 +204,29 @@ def _guardduty(client: Callable[[str], Any]) -> Iterator[Item]:
         yield "guardduty detector", d, _tags(gd.get_detector(DetectorId=d).get("Tags"))
 
 
+def _codedeploy(client: Callable[[str], Any]) -> Iterator[Item]:
+    cd = client("codedeploy")
+    account = client("sts").get_caller_identity()["Account"]
+    for name in cd.list_applications()["applications"]:
+        arn = f"arn:aws:codedeploy:{cd.meta.region_name}:{account}:application:{name}"
+        yield "codedeploy application", name, _tags(cd.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+        for group in cd.list_deployment_groups(applicationName=name)["deploymentGroups"]:
+            group_arn = f"arn:aws:codedeploy:{cd.meta.region_name}:{account}:deploymentgroup:{name}/{group}"
+            yield "codedeploy deployment group", f"{name}/{group}", _tags(cd.list_tags_for_resource(ResourceArn=group_arn).get("Tags"))
+
+
+def _ssm(client: Callable[[str], Any]) -> Iterator[Item]:
+    ssm = client("ssm")
+    for page in ssm.get_paginator("describe_parameters").paginate():
+        yield from _ssm_page(ssm, page)
+
+
+def _ssm_page(ssm: Any, page: dict[str, Any]) -> Iterator[Item]:
+    for p in page["Parameters"]:
+        tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=p["Name"])["TagList"]
+        yield "ssm parameter", p["Name"], _tags(tags)
+
+
 LISTERS: dict[str, Lister] = {
     "ec2": _ec2,
     "rds": _rds,
@@ -226,6 +249,8 @@ LISTERS: dict[str, Lister] = {
     "cloudwatch": _cloudwatch,
     "fis": _fis,
     "guardduty": _guardduty,
+    "codedeploy": _codedeploy,
+    "ssm": _ssm,
 }
 
 

@@ -137,3 +137,17 @@ def test_codedeploy_reads_back_the_alarm_configuration_it_was_given(endpoint: De
     assert got["alarmConfiguration"] == alarms
     none = cd.get_deployment_group(applicationName="app-t", deploymentGroupName="dg-none")["deploymentGroupInfo"]
     assert none.get("alarmConfiguration", {}) == {}
+
+
+def test_codedeploy_groups_and_applications_can_be_deleted(endpoint: DeployEndpoint) -> None:
+    cd = endpoint.client("codedeploy", "eu-west-1")
+    cd.create_application(applicationName="app-d", computePlatform="ECS")
+    role = "arn:aws:iam::123456789012:role/codedeploy"
+    cd.create_deployment_group(applicationName="app-d", deploymentGroupName="dg-1", serviceRoleArn=role)
+    cd.create_deployment_group(applicationName="app-d", deploymentGroupName="dg-2", serviceRoleArn=role)
+    assert cd.delete_deployment_group(applicationName="app-d", deploymentGroupName="dg-1")["hooksNotCleanedUp"] == []
+    assert cd.list_deployment_groups(applicationName="app-d")["deploymentGroups"] == ["dg-2"]
+    cd.delete_application(applicationName="app-d")
+    assert "app-d" not in cd.list_applications()["applications"]
+    with pytest.raises(ClientError):
+        cd.get_deployment_group(applicationName="app-d", deploymentGroupName="dg-2")
