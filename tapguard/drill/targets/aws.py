@@ -137,7 +137,7 @@ class AwsAurora(FailoverTarget):
         if self._conninfo is None or password is not None:
             secret = _secret_json(self.session, self.secret_arn)
             cluster = self.cluster()
-            info = make_conninfo(
+            info: str = make_conninfo(
                 host=cluster["Endpoint"],
                 port=cluster.get("Port", 5432),
                 dbname=self.database,
