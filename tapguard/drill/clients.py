@@ -45,6 +45,23 @@ def postgres_readback(conninfo: str, run: str, timeout: float = 60.0) -> set[int
             time.sleep(0.5)
 
 
+def password_refused(exc: Exception) -> bool:
+    """A login refused for its password (28P01), not a server that cannot be reached."""
+    return "password authentication failed" in str(exc)
+
+
+def postgres_accepts(conninfo: str = "", **params: Any) -> bool:
+    """Does the server take this login? False when the password is refused; other errors raise."""
+    try:
+        with psycopg.connect(conninfo, **params) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.OperationalError as exc:
+        if password_refused(exc):
+            return False
+        raise
+
+
 class PostgresWriter(Writer):
     """INSERT ... RETURNING inet_server_port(): the commit is the acknowledgement (synchronous replication)."""
 
@@ -84,13 +101,13 @@ class PostgresWriter(Writer):
         try:
             return psycopg.connect(self.conninfo, autocommit=True, password=password)
         except psycopg.OperationalError as exc:
-            if "password authentication failed" not in str(exc):
+            if not password_refused(exc):
                 raise
             for candidate in self.credential.refresh(password):  # the documented retry: re-read the secret once
                 try:
                     return psycopg.connect(self.conninfo, autocommit=True, password=candidate)
                 except psycopg.OperationalError as again:
-                    if "password authentication failed" not in str(again):
+                    if not password_refused(again):
                         raise
             raise
 

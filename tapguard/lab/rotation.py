@@ -121,16 +121,25 @@ class LabElastiCache:
         return {"ReplicationGroups": [{"ReplicationGroupId": self.group_id, "Status": self.status, "AuthTokenEnabled": True}]}
 
 
-def load_rotator(path: Path, secrets: Any, elasticache: Any) -> ModuleType:
-    """Import the Lambda's module fresh and give it the lab's clients in place of the ones it builds at import."""
+def load_lambda(path: Path) -> ModuleType:
+    """Import a rotation Lambda's module fresh, under a name of its own (a missing driver names the extra)."""
     if not path.is_file():
         raise TapguardError(f"rotator {path} not found")
     spec = importlib.util.spec_from_file_location(f"tapguard_rotator_{uuid.uuid4().hex[:8]}", path)
     if spec is None or spec.loader is None:
         raise TapguardError(f"cannot load rotator {path}")
     module = importlib.util.module_from_spec(spec)
-    with _IMPORT_LOCK, _region_for_import():
-        spec.loader.exec_module(module)
+    try:
+        with _IMPORT_LOCK, _region_for_import():
+            spec.loader.exec_module(module)
+    except ImportError as exc:
+        raise TapguardError(f"the rotator {path.name} needs {exc.name}: pip install 'tapguard[drill]'") from None
+    return module
+
+
+def load_rotator(path: Path, secrets: Any, elasticache: Any) -> ModuleType:
+    """The Redis AUTH rotator, given the lab's clients in place of the ones it builds at import."""
+    module = load_lambda(path)
     setattr(module, "secrets", secrets)  # noqa: B010 - the Lambda's module globals, named by the Lambda
     setattr(module, "elasticache", elasticache)  # noqa: B010
     return module

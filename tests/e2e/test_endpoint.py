@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from botocore.exceptions import ClientError
 
 from tapguard.e2e.endpoint import DeployEndpoint
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[DeployEndpoint]:
-    ep = DeployEndpoint()
-    ep.start()
-    try:
-        yield ep
-    finally:
-        ep.stop()
 
 
 def test_efs_backup_policy_is_stored_and_read_back(endpoint: DeployEndpoint) -> None:

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from tapguard.e2e.endpoint import DeployEndpoint
 from tapguard.e2e.leftovers import prove_empty
 
 TAG = ("Stack", "eu-west-1-t")
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[DeployEndpoint]:
-    ep = DeployEndpoint()
-    ep.start()
-    try:
-        yield ep
-    finally:
-        ep.stop()
 
 
 def test_codedeploy_and_ssm_leftovers_are_named_then_gone(endpoint: DeployEndpoint) -> None:

@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
 from botocore.exceptions import WaiterError
 from psycopg.conninfo import make_conninfo
 
-from tapguard.drill.clients import PostgresWriter, RedisWriter, postgres_readback, prepare_postgres, redis_readback
+from tapguard.drill.clients import PostgresWriter, RedisWriter, postgres_accepts, postgres_readback, prepare_postgres, redis_readback
 from tapguard.drill.credentials import SecretCredential
 from tapguard.drill.probe import Writer
 from tapguard.drill.targets.aws_rotation import AwsSecretRotation
@@ -153,14 +152,7 @@ class AwsAurora(FailoverTarget):
         return self._conninfo
 
     def accepts(self, password: str) -> bool:
-        try:
-            with psycopg.connect(self.conninfo(password)) as conn:
-                conn.execute("SELECT 1")
-            return True
-        except psycopg.OperationalError as exc:
-            if "password authentication failed" in str(exc):
-                return False
-            raise
+        return postgres_accepts(self.conninfo(password))
 
     def prepare(self) -> None:
         prepare_postgres(self.conninfo())

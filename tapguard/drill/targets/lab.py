@@ -82,13 +82,11 @@ class LabPostgres(FailoverTarget):
         if fault == "rotate":
             if self.rotation is None:
                 raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
-            outcome = self.rotation.run()
+            outcome = self.rotation.inject(
+                self.old_writer, "Secrets Manager single-user rotation of the probe role's password by the stacks' rotator (4 steps)"
+            )
             self.fault_end = time.monotonic()
-            return {
-                "action": "Secrets Manager single-user rotation of the probe role's password by the stacks' rotator (4 steps)",
-                "node": self.old_writer,
-                **outcome,
-            }
+            return outcome
         if fault == "kill":
             self.killed = self.lab.kill_writer()
             return {"action": "kill -9 keeper, postmaster and backends of the writer", "node": self.old_writer}
@@ -220,13 +218,9 @@ class LabRedis(FailoverTarget):
         if fault == "rotate":
             if self.rotation is None:
                 raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
-            outcome = self.rotation.run()
+            outcome = self.rotation.inject(self.old_writer, "Secrets Manager rotation of the AUTH token by the stacks' rotator (4 steps)")
             self.fault_end = time.monotonic()
-            return {
-                "action": "Secrets Manager rotation of the AUTH token by the stacks' rotator (4 steps)",
-                "node": self.old_writer,
-                **outcome,
-            }
+            return outcome
         if fault == "replica-lag":
             # replication cut (the replicas keep their data and fall behind), then the master dies: Sentinel
             # promotes a replica that lacks what the master acknowledged meanwhile

@@ -16,11 +16,9 @@ new version, the old credential is refused and the new one accepted.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import secrets as random_secrets
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -31,6 +29,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tapguard.drill.clients import postgres_accepts
 from tapguard.drill.credentials import SecretCredential
 from tapguard.errors import TapguardError
 from tapguard.lab.postgres import PostgresLab
@@ -111,6 +110,10 @@ class LabRotation:
     def findings(self, what: str) -> list[str]:
         return rotation_findings(self.result, what)
 
+    def inject(self, node: int | str | None, action: str) -> dict[str, Any]:
+        """The rotate fault as a target injects it: run the rotation, report it with the writer it ran against."""
+        return {"action": action, "node": node, **self.run()}
+
     def close(self) -> None:
         """Restore the lab and stop the endpoint (idempotent)."""
         if self.endpoint.process is None:
@@ -135,21 +138,6 @@ def rotation_findings(result: dict[str, Any], what: str) -> list[str]:
     if result["new_accepted"] is False:
         problems.append(f"rotation: the new {what} is refused")
     return problems
-
-
-def load_lambda(path: Path) -> ModuleType:
-    """Import a rotation Lambda's module fresh, under a name of its own."""
-    if not path.is_file():
-        raise TapguardError(f"rotator {path} not found")
-    spec = importlib.util.spec_from_file_location(f"tapguard_rotator_{uuid.uuid4().hex[:8]}", path)
-    if spec is None or spec.loader is None:
-        raise TapguardError(f"cannot load rotator {path}")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except ImportError as exc:
-        raise TapguardError(f"the rotator {path.name} needs {exc.name}: pip install 'tapguard[drill]'") from None
-    return module
 
 
 class RedisRotation(LabRotation):
@@ -242,6 +230,8 @@ class PostgresRotation(LabRotation):
         }
 
     def load(self) -> ModuleType:
+        from tapguard.lab.rotation import load_lambda
+
         module = load_lambda(ROTATORS / "postgres_single_user.py")
         module._clients["secretsmanager"] = self.secrets  # the client the Lambda builds on first use
         return module
@@ -260,21 +250,10 @@ class PostgresRotation(LabRotation):
                 os.environ["REQUIRE_TLS"] = before
 
     def accepts(self, credential: str) -> bool:
-        try:
-            with psycopg.connect(
-                host="127.0.0.1",
-                port=self._writer_port(),
-                dbname=self.lab.database,
-                user=PROBE_ROLE,
-                password=credential,
-                connect_timeout=5,
-            ) as conn:
-                conn.execute("SELECT 1")
-            return True
-        except psycopg.OperationalError as exc:
-            if "password authentication failed" in str(exc):
-                return False
-            raise
+        port = self._writer_port()
+        return postgres_accepts(
+            host="127.0.0.1", port=port, dbname=self.lab.database, user=PROBE_ROLE, password=credential, connect_timeout=5
+        )
 
     def restore(self) -> None:
         self._hba(False)
