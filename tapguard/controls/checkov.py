@@ -8,7 +8,9 @@ suppressions written in the code with a reason.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -21,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from tapguard.controls.checkov_worker import CheckovWorker, WorkerGone
 from tapguard.controls.engine import Control
 from tapguard.controls.waivers import WaiverSet
 from tapguard.planning.model import strip_indexes
@@ -118,15 +121,19 @@ def _cache_file(root: Path, scope: str, args: list[str], content: str) -> Path:
     return root / ".tapguard" / "checkov" / f"{key}.json"
 
 
-def _run(args: list[str], cwd: Path, cache: Path | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """checkov's reports; cached by content when `cache` names the entry."""
+def _run(args: list[str], cwd: Path, cache: Path | None = None, enrich_after: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+    """checkov's reports; cached by content when `cache` names the entry.
+
+    `enrich_after`: once this scan has started, have the worker compute the plan scans' HCL enrichment of `cwd`
+    (the HCL changed, so the plan scans that follow will need it).
+    """
     if cache is not None and cache.is_file():
         try:
             cached = json.loads(cache.read_text())
             return list(cached["reports"]), None
         except (ValueError, KeyError, TypeError):
             cache.unlink(missing_ok=True)  # a damaged entry is rescanned, never trusted
-    reports, error = _run_checkov(args, cwd)
+    reports, error = _run_checkov(args, cwd, enrich_after)
     if cache is not None and error is None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(f".{cache.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -135,27 +142,54 @@ def _run(args: list[str], cwd: Path, cache: Path | None = None) -> tuple[list[di
     return reports, error
 
 
-def _run_checkov(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
-    exe = binary()
-    assert exe is not None
+_WORKER: list[CheckovWorker] = []
+_WORKER_LOCK = threading.Lock()
+
+
+def _worker(env: dict[str, str]) -> CheckovWorker | None:
+    """This run's pre-imported checkov (when checkov is importable here), started on the first scan."""
+    with _WORKER_LOCK:
+        if not _WORKER:
+            if importlib.util.find_spec("checkov") is None:
+                return None
+            _WORKER.append(CheckovWorker(env))
+            atexit.register(_WORKER[0].close)
+        return _WORKER[0]
+
+
+def _run_checkov(args: list[str], cwd: Path, enrich_after: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+    argv = [*args, "-o", "json", "--compact", "--skip-download"]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
-    proc = subprocess.run(
-        [exe, *args, "-o", "json", "--compact", "--skip-download"], cwd=cwd, capture_output=True, text=True, env=env, check=False
-    )
-    # exit 0: all passed, 1: some failed; anything else is checkov failing, whatever it printed
-    last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
-    if proc.returncode not in (0, 1):
-        return [], f"checkov exited {proc.returncode}" + (f": {last}" if last else "")
-    if not proc.stdout.strip():
-        return [], f"checkov printed nothing (exit {proc.returncode})"
+    worker = _worker(env)
     try:
-        data = json.loads(proc.stdout)
+        if worker is None:
+            raise WorkerGone("checkov is not importable here", ready=False)
+        started = worker.submit(argv, str(cwd))
+        if enrich_after:
+            worker.enrich(str(cwd))
+        returncode, stdout, stderr = started.result()
+    except WorkerGone as gone:
+        if gone.ready:  # ended mid-run (interrupted, killed): this scan did not complete
+            return [], str(gone)
+        # the worker never started: checkov's CLI gives the same reports, only slower
+        exe = binary()
+        assert exe is not None
+        proc = subprocess.run([exe, *argv], cwd=cwd, capture_output=True, text=True, env=env, check=False)
+        returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    # exit 0: all passed, 1: some failed; anything else is checkov failing, whatever it printed
+    last = (stderr.strip().splitlines() or [""])[-1][:200]
+    if returncode not in (0, 1):
+        return [], f"checkov exited {returncode}" + (f": {last}" if last else "")
+    if not stdout.strip():
+        return [], f"checkov printed nothing (exit {returncode})"
+    try:
+        data = json.loads(stdout)
     except json.JSONDecodeError:
-        return [], f"checkov printed no JSON (exit {proc.returncode})"
+        return [], f"checkov printed no JSON (exit {returncode})"
     reports = data if isinstance(data, list) else [data]
     found = [r for r in reports if isinstance(r, dict) and "results" in r]
     if not found and not (isinstance(data, dict) and data.get("passed") == 0 and data.get("failed") == 0):
-        return [], f"checkov output has no results (exit {proc.returncode})"
+        return [], f"checkov output has no results (exit {returncode})"
     return found, None
 
 
@@ -191,7 +225,8 @@ def hcl_reports(root: Path, use_cache: bool = True) -> HclReports:
     """The raw HCL scan (no waivers applied), so it can run while the plans are being made."""
     if binary() is None:
         return [], NOT_INSTALLED
-    return _run(HCL_ARGS, root, _cache_file(root, "hcl", HCL_ARGS, hcl_digest(root)) if use_cache else None)
+    # a rescan of the HCL means the plan scans' enrichment changed too: the worker computes it while this scan runs
+    return _run(HCL_ARGS, root, _cache_file(root, "hcl", HCL_ARGS, hcl_digest(root)) if use_cache else None, enrich_after=True)
 
 
 def start_hcl_scan(root: Path, use_cache: bool = True) -> Future[HclReports]:

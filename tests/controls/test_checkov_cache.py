@@ -58,7 +58,7 @@ def test_a_plan_scanned_early_is_not_scanned_again(tmp_path: Path, monkeypatch: 
     plan.write_text('{"format_version": "1.2", "resource_changes": []}')
     runs: list[list[str]] = []
 
-    def counted(args: list[str], cwd: Path) -> tuple[list[dict[str, Any]], str | None]:
+    def counted(args: list[str], cwd: Path, enrich_after: bool = False) -> tuple[list[dict[str, Any]], str | None]:
         runs.append(args)
         return [{"results": {"failed_checks": []}, "summary": {"passed": 0, "failed": 0}}], None
 
