@@ -51,10 +51,20 @@ class EnvironmentResult:
     hcl_dirs: list[Path]
     module_sources: dict[str, Path]  # module address prefix ("module.kms") -> source dir
     coverage: Coverage | None = None
+    _index: tuple[int, int, dict[str, list[Finding]]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def findings_of(self, control_id: str) -> list[Finding]:
+        """This control's findings (every report asks for each control: indexed once while the list is unchanged)."""
+        if self._index is None or self._index[:2] != (id(self.findings), len(self.findings)):
+            by_control: dict[str, list[Finding]] = {}
+            for finding in self.findings:
+                by_control.setdefault(finding.control, []).append(finding)
+            self._index = (id(self.findings), len(self.findings), by_control)
+        return self._index[2].get(control_id, [])
 
     def status_of(self, control_id: str) -> str:
         """fail if any unwaived fail/unknown, else pass (or not_applicable when nothing applied)."""
-        mine = [f for f in self.findings if f.control == control_id]
+        mine = self.findings_of(control_id)
         if any(f.status in (FAIL, UNKNOWN) and not f.waiver for f in mine):
             return FAIL
         if any(f.status in (FAIL, UNKNOWN) and f.waiver for f in mine):

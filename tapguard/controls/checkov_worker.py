@@ -132,6 +132,9 @@ def _scan(request: dict[str, Any], reply_fd: int) -> None:
 def serve() -> None:
     import warnings
 
+    # terraform plans while these scans run: on a busy machine it goes first, the scans take the cycles it leaves
+    os.nice(10)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=SyntaxWarning)
         import checkov.main  # noqa: F401  (the import every scan would pay)

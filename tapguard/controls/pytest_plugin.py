@@ -101,7 +101,7 @@ def assert_control(run: Assessment, control_id: str, env: str) -> None:
     result = next((e for e in run.environments if e.name == env), None)
     assert result is not None, f"environment {env} was not evaluated"
     control = run.catalogue[control_id]
-    bad = [f for f in result.findings if f.control == control_id and f.status in (FAIL, UNKNOWN) and not f.waiver]
+    bad = [f for f in result.findings_of(control_id) if f.status in (FAIL, UNKNOWN) and not f.waiver]
     problems = [p for p in run.waivers.problems if p.control == control_id]
     if bad or problems:
         lines = [f.describe(control) for f in bad] + [f"waiver {p.address}: {p.message}" for p in problems]

@@ -46,7 +46,7 @@ def render(run: Assessment, drills: list[dict[str, Any]] | None = None, sections
     failures = []
     for env in run.environments:
         for control in run.catalogue.values():
-            bad = [f for f in env.findings if f.control == control.id and f.status in (FAIL, UNKNOWN) and not f.waiver]
+            bad = [f for f in env.findings_of(control.id) if f.status in (FAIL, UNKNOWN) and not f.waiver]
             if bad:
                 failures.append(
                     {"env": env.name, "control": control, "findings": bad, "remediation": remediation.parts(control.remediation)}

@@ -64,7 +64,7 @@ def render(run: Assessment, root: Path | None = None) -> str:
                 suite, "testcase", classname=f"{env.name}.{control.family}", name=f"{control.id} {control.title}", time=_seconds(per_case)
             )
             status = env.status_of(control.id)
-            mine = [f for f in env.findings if f.control == control.id]
+            mine = env.findings_of(control.id)
             bad = [f for f in mine if f.status in (FAIL, UNKNOWN) and not f.waiver]
             if status == FAIL:
                 failures += 1

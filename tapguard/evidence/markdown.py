@@ -73,7 +73,7 @@ def failures(run: Assessment) -> list[str]:
         return []
     out = [f"### ❌ tapguard failures ({len(failing)})"]
     for env, control in failing:
-        bad = [f for f in env.findings if f.control == control.id and f.status in (FAIL, UNKNOWN) and not f.waiver]
+        bad = [f for f in env.findings_of(control.id) if f.status in (FAIL, UNKNOWN) and not f.waiver]
         reqs = ", ".join(control.requirements) or control.family
         items = [
             f"- {code(f.address)} {code(f.attribute) if f.attribute else ''}: {cell(f.message)}; actual {code(remediation.value(f.actual))}, "

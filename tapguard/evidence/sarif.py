@@ -96,7 +96,7 @@ def _source(control: Control, root: Path) -> tuple[str, int] | None:
     try:
         fn = inspect.unwrap(control.check)
         file = Path(inspect.getsourcefile(fn) or "")
-        return _uri(file, root), inspect.getsourcelines(fn)[1]
+        return _uri(file, root), fn.__code__.co_firstlineno  # its first decorator's line, as getsourcelines says
     except (OSError, TypeError, KeyError):
         return None
 

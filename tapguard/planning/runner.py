@@ -9,6 +9,7 @@ binary and the provider version, so an unchanged environment is not planned twic
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -53,7 +54,13 @@ class PlanResult:
     json_path: Path
     seconds: float
     cached: bool
-    summary: dict[str, int]
+
+    @functools.cached_property
+    def summary(self) -> dict[str, int]:
+        """add/change/replace/destroy counts; read from the plan only when asked (a check does not ask)."""
+        from tapguard.planning.model import load
+
+        return load(self.json_path).summary()
 
 
 def module_dirs(root_module: Path) -> list[Path]:
@@ -147,7 +154,7 @@ class PlanRunner:
         key = cache_key(env, self.toolchain, self.mode, extra)
         out = self.cache_dir / env.name / f"{key}.json"
         if self.use_cache and out.is_file():
-            return PlanResult(env.name, out, time.monotonic() - started, True, _summary(out))
+            return PlanResult(env.name, out, time.monotonic() - started, True)
         with tempfile.TemporaryDirectory(prefix=f"tapguard-{env.name}-") as tmp:
             workdir = hermetic_copy(env, Path(tmp))
             run_env = {**os.environ, **self.toolchain.env(), **self.aws_env}
@@ -170,7 +177,7 @@ class PlanRunner:
         tmp_out = out.with_suffix(".json.tmp")
         tmp_out.write_text(json.dumps(redacted, indent=1, sort_keys=True))
         tmp_out.replace(out)
-        return PlanResult(env.name, out, time.monotonic() - started, False, _summary(out))
+        return PlanResult(env.name, out, time.monotonic() - started, False)
 
     def _backend_args(self, env: Environment, workdir: Path) -> list[str]:
         """The deployed state only for real-account plans that name a backend config; otherwise a
@@ -205,9 +212,3 @@ def _first_error(stderr: str) -> str:
             detail = lines[i + 1] if i + 1 < len(lines) else ""
             return f"{line} {detail}".strip()
     return lines[0] if lines else "no output"
-
-
-def _summary(path: Path) -> dict[str, int]:
-    from tapguard.planning.model import load
-
-    return load(path).summary()
