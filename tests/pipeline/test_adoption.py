@@ -16,6 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
+import venv
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,6 +218,34 @@ def test_action_runs_the_check_and_publishes_every_report(action_run: Runner, sc
     assert used["marocchino/sticky-pull-request-comment"]["header"] == "tapguard" and "D1" in comment
     # every report went out first; then the last step fails the job with tapguard's exit code
     assert [(name, code) for name, code, _ in action_run.failed] == [("fail-on-findings", 1)]
+
+
+def test_action_with_checkov_installs_it_from_the_lock_and_runs_the_baseline(
+    scratch: Path, base_install: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # the action's default: its install step puts requirements/full.txt (checkov among them) into the job's Python,
+    # here a fresh virtualenv with nothing in it, and the check runs checkov there (its pre-imported worker included)
+    _, project = base_install
+    fresh = tmp_path / "runner-python"
+    venv.create(fresh, with_pip=True)
+    runner = Runner(
+        workspace=scratch,
+        python_bin=fresh / "bin",
+        inputs={"stacks": "infra/prod", "waivers": "compliance/waivers.yaml", "output-directory": "evidence-checkov"},
+        github={"action_path": str(project), "event_name": "pull_request", "token": "not-a-token", "workspace": str(scratch)},
+    )
+    runner.run_action(yaml.safe_load((ROOT / "action.yml").read_text()))
+    assert runner.inputs["checkov"] == "true"
+    assert [(name, code) for name, code, _ in runner.failed] == [("fail-on-findings", 1)], runner.failed
+    bundle = Path(runner.steps["check"]["bundle"])
+    scans = {scan["scope"]: scan for scan in json.loads((bundle / "checkov.json").read_text())["scans"]}
+    assert set(scans) == {"hcl", "plan:prod"}, scans.keys()
+    for scope, scan in scans.items():
+        assert scan["available"] and scan["error"] is None and scan["version"], (scope, scan["error"])
+        assert scan["passed"] > 0, scope
+    # the adopter's bucket (no encryption, no logging, no versioning) fails checkov's checks too: a real scan of its HCL
+    failed = [f for f in scans["hcl"]["failed"] if f["status"] == "failed"]
+    assert any(str(f["resource"]).endswith("aws_s3_bucket.this") for f in failed), scans["hcl"]["failed"]
 
 
 def hook_command(hook_args: list[str], changed: list[str]) -> list[str]:
