@@ -142,6 +142,8 @@ def _run(args: list[str], cwd: Path, cache: Path | None = None, enrich_after: bo
     return reports, error
 
 
+# offline, no package scan, errors only: how every scan runs, through the worker or the CLI
+SCAN_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
 _WORKER: list[CheckovWorker] = []
 _WORKER_LOCK = threading.Lock()
 
@@ -159,7 +161,7 @@ def _worker(env: dict[str, str]) -> CheckovWorker | None:
 
 def _run_checkov(args: list[str], cwd: Path, enrich_after: bool = False) -> tuple[list[dict[str, Any]], str | None]:
     argv = [*args, "-o", "json", "--compact", "--skip-download"]
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
+    env = {**os.environ, **SCAN_ENV}
     worker = _worker(env)
     try:
         if worker is None:

@@ -65,9 +65,6 @@ def _one_parser_per_grammar() -> None:
     jsonpath_parser.JsonPathParser.parse_token_stream = parse_token_stream
 
 
-_ENRICHED: dict[tuple[tuple[str, ...], bool], dict[str, dict[str, Any]]] = {}
-
-
 def _one_interpreter_per_thread() -> None:
     """checkov builds an asteval Interpreter for every expression it renders (about 20,000 per HCL scan of our
     stacks, 60 us each) over one shared symbol table; `eval` resets an interpreter's per-expression state, so one
@@ -83,6 +80,9 @@ def _one_interpreter_per_thread() -> None:
         return local.interpreter
 
     safe_eval_functions.get_asteval = get_asteval
+
+
+_ENRICHED: dict[tuple[tuple[str, ...], bool], dict[str, dict[str, Any]]] = {}
 
 
 def _enrichment_once() -> None:
@@ -134,6 +134,8 @@ def serve() -> None:
 
     # terraform plans while these scans run: on a busy machine it goes first, the scans take the cycles it leaves
     os.nice(10)
+    reply_fd = os.dup(1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing checkov prints in this process may corrupt the replies
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=SyntaxWarning)
@@ -146,8 +148,6 @@ def serve() -> None:
     _enrichment_once()
     parse("$.warm"), parse_extended("$.warm")  # both JSONPath grammars' tables, built before any child is forked
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel; their replies say how they ended
-    reply_fd = os.dup(1)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing checkov prints in this process may corrupt the replies
     os.write(reply_fd, b'{"ready": true}\n')
     for line in sys.stdin:
         request = json.loads(line)
@@ -200,7 +200,12 @@ class CheckovWorker:
     def _read(self) -> None:
         assert self._proc.stdout is not None
         for line in self._proc.stdout:
-            reply = json.loads(line)
+            try:
+                reply = json.loads(line)
+            except ValueError:
+                continue  # not a reply (the worker writes nothing else there): never a reason to stop reading
+            if not isinstance(reply, dict):
+                continue
             if "ready" in reply:
                 self._ready = True
                 continue

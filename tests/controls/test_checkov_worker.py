@@ -16,7 +16,7 @@ from tapguard.controls.checkov_worker import CheckovWorker, WorkerGone
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("checkov") is None, reason="checkov is not installed")
 
-ENV = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
+ENV = {**os.environ, **checkov.SCAN_ENV}
 OUTPUT = ["-o", "json", "--compact", "--skip-download"]
 
 
@@ -86,8 +86,11 @@ def test_a_worker_that_cannot_start_leaves_the_scan_to_the_cli(tmp_path: Path, m
     (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "a" {\n  bucket = "a"\n}\n')
     shadow = tmp_path / "shadow" / "checkov"  # the worker's import fails, as where checkov is not importable
     shadow.mkdir(parents=True)
-    (shadow / "__init__.py").write_text("raise ImportError('not here')\n")
+    (shadow / "__init__.py").write_text("print('noise on stdout')\nraise ImportError('not here')\n")
     broken = CheckovWorker({**ENV, "PYTHONPATH": str(shadow.parent)})
+    with pytest.raises(WorkerGone) as never:  # whatever the import printed, the client reads on to the end
+        broken.submit(["--version"], str(tmp_path)).result(60)
+    assert not never.value.ready
     monkeypatch.setattr(checkov, "_WORKER", [broken])
     reports, error = checkov._run(["-d", ".", "--framework", "terraform"], tmp_path)  # through the CLI
     assert error is None and any(c["resource"] == "aws_s3_bucket.a" for r in reports for c in r["results"]["failed_checks"])
