@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -29,11 +30,12 @@ def install(session: nox.Session, lock: str = "base") -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format), mypy on the package, terraform fmt, zizmor on the workflows and the action."""
+    """ruff (lint + format), mypy on the package, the import contracts, terraform fmt, zizmor on the workflows and the action."""
     install(session, "dev")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("lint-imports")  # the floors, argparse only in cli/, no cycles (pyproject.toml [tool.importlinter])
     session.run("terraform", "fmt", "-check", "-recursive", "modules", "environments", external=True)
     # offline: no GitHub API look-ups; pinned SHAs are checked for form, not resolved
     session.run("zizmor", "--offline", "--min-severity", "medium", ".github/workflows", "action.yml")
@@ -65,21 +67,25 @@ def package(session: nox.Session) -> None:
     session.run("twine", "check", "--strict", *map(str, sorted(out.iterdir())))
 
 
+# a worker per core, plus one for the lab's drills, which mostly wait for failovers (conftest.py groups them)
+PARALLEL = ("-n", str((os.cpu_count() or 1) + 1), "--dist", "loadgroup")
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The harness's own tests, the PCI suite on real plans, and the lab drills (installs the lab's packages)."""
     install(session, "full")
     session.run("tapguard", "lab", "install")
-    session.run("pytest", "-p", "no:cacheprovider", "-m", "not install", *session.posargs)
+    session.run("pytest", "-p", "no:cacheprovider", *PARALLEL, "-m", "not install", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def tests_base(session: nox.Session) -> None:
-    """The same suite without checkov ([drill,test] only, no hcl2 library), lab drills and the deployment (tests/e2e,
-    run once by `tests`) aside, and the fresh installs: `pip install .` plans, checks and writes evidence; the action
-    and the pre-commit hook on a scratch repository."""
+    """The base install ([drill,test]: no checkov, no hcl2 library): the tests whose behaviour differs there (marked
+    `base` in conftest.py), and the fresh installs: `pip install .` plans, checks and writes evidence; the action and
+    the pre-commit hook on a scratch repository."""
     install(session, "test")
-    session.run("pytest", "tests", "compliance_tests", "--ignore", "tests/e2e", "-p", "no:cacheprovider", "-m", "not lab", *session.posargs)
+    session.run("pytest", "tests", "-p", "no:cacheprovider", *PARALLEL, "-m", "(base or install) and not lab", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -135,12 +141,19 @@ def e2e(session: nox.Session) -> None:
     session.run("tapguard", "e2e", *session.posargs)
 
 
+BENCHMARKS = {
+    "controls": "bench/bench_controls.py",  # controls against checkov on a 5,000-resource plan (CPU and memory, paired rounds)
+    "loop": "bench/bench_check_loop.py",  # tapguard check (cold, warm) against a bare tapguard plan of both stacks
+    "bundle": "bench/bench_bundle.py",  # the evidence bundle of a 200 MB plan, this tree against an earlier commit
+    "big": "bench/bench_big_plan.py",  # a 1,000,000-resource plan: evaluated within 3 min and 3 GB, or refused up front
+}
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks, reported as ratios measured in one run: nox -s bench [-- controls|loop [args]]."""
+    """Every benchmark, or one: nox -s bench [-- controls|loop|bundle|big [args]]; paired rounds, medians with their spread."""
     install(session, "full")
-    which, args = (session.posargs[0], session.posargs[1:]) if session.posargs[:1] in (["controls"], ["loop"]) else (None, session.posargs)
-    if which in (None, "controls"):
-        session.run("python", "bench/bench_controls.py", *args)
-    if which in (None, "loop"):  # tapguard check (cold, warm) against a bare tapguard plan of both stacks
-        session.run("python", "bench/bench_check_loop.py", *([] if which is None else args))
+    which, args = (session.posargs[0], session.posargs[1:]) if session.posargs[:1] and session.posargs[0] in BENCHMARKS else (None, [])
+    for name, script in BENCHMARKS.items():
+        if which in (None, name):
+            session.run("python", script, *args)

@@ -19,26 +19,26 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import measure  # noqa: E402
+
 COPIED = ("environments", "modules")
 
 
-def tapguard(copy: Path, *args: str) -> float:
+def tapguard(copy: Path, *args: str) -> measure.Run:
     # PYTHONDONTWRITEBYTECODE (set on some CI images) would make every run compile tapguard anew (0.2 s): an
     # installed tapguard has its bytecode compiled by pip, so the benchmark lets Python keep it
     env = {k: v for k, v in os.environ.items() if k not in ("TAPGUARD_ROOT", "PYTHONDONTWRITEBYTECODE")}
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "tapguard", *args], cwd=copy, env=env, capture_output=True, text=True, check=False)
-    seconds = time.monotonic() - started
-    if proc.returncode not in (0, 1):  # 1 = a control failed: still a complete run
-        sys.exit(f"tapguard {' '.join(args)} exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
-    return seconds
+    result = measure.run([sys.executable, "-m", "tapguard", *args], cwd=copy, env=env)
+    if result.rc not in (0, 1):  # 1 = a control failed: still a complete run
+        sys.exit(f"tapguard {' '.join(args)} exited {result.rc}: {result.stderr.strip()[-500:]}")
+    return result
 
 
 def clear(copy: Path, *caches: str) -> None:
@@ -67,17 +67,22 @@ def main() -> None:
             plan_warm = tapguard(copy, "plan", *args.envs, "--local")
             rounds.append(
                 {
-                    "plan_cold": round(plan_cold, 2),
-                    "plan_warm": round(plan_warm, 2),
-                    "check_cold": round(check_cold, 2),
-                    "check_warm": round(check_warm, 2),
-                    "check_cold / plan_cold": round(check_cold / plan_cold, 3),
+                    "plan_cold": round(plan_cold.seconds, 2),
+                    "plan_warm": round(plan_warm.seconds, 2),
+                    "check_cold": round(check_cold.seconds, 2),
+                    "check_warm": round(check_warm.seconds, 2),
+                    "check_cold / plan_cold": round(check_cold.seconds / plan_cold.seconds, 3),
+                    # the whole tree: terraform, its provider, moto and checkov's worker and scan children
+                    "plan_cold_peak_mb": round(plan_cold.peak_mb),
+                    "check_cold_peak_mb": round(check_cold.peak_mb),
+                    "check_cold_cpu_s": round(check_cold.cpu_seconds, 1),
                 }
             )
     result = {
         "environments": args.envs,
         "rounds": rounds,
         "median": {key: statistics.median(r[key] for r in rounds) for key in rounds[0]},
+        "spread": {key: measure.spread([r[key] for r in rounds]) for key in rounds[0]},
         "targets": {"check_cold / plan_cold": "<= 1.2", "check_warm": "<= 2 s"},
     }
     print(json.dumps(result, indent=2))

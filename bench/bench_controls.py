@@ -26,6 +26,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import measure  # noqa: E402
 
 # only what evaluating a plan needs: the child process that is measured imports this module too
 from tapguard import controls  # noqa: E402
@@ -60,24 +63,6 @@ def replicate(plan: dict[str, Any], copies: int) -> dict[str, Any]:
             out["resource_changes"].append(moved)
     out["prior_state"] = {}
     return out
-
-
-# Runs a command as a child and reports its wall time and peak resident memory (the child's own
-# RUSAGE_CHILDREN, so one measurement never sees another's peak).
-MEASURE = """
-import json, resource, subprocess, sys, time
-started = time.perf_counter()
-proc = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=False)
-seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-                  "rc": proc.returncode, "stdout": proc.stdout[-200000:], "stderr": proc.stderr[-2000:]}))
-"""
-
-
-def measured(cmd: list[str]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True)
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
 
 
 # arguments each class fixture module takes, as HCL
@@ -129,6 +114,7 @@ def main() -> int:
     parser.add_argument("--resources", type=int, default=5000)
     parser.add_argument("--skip-plan", action="store_true", help="do not measure a cold terraform plan")
     parser.add_argument("--type-copies", type=int, default=3, help="copies of each class module in the generated many-types plan")
+    parser.add_argument("--rounds", type=int, default=3, help="paired tapguard/checkov rounds per plan (medians reported)")
     parser.add_argument("--evaluate", metavar="PLAN_JSON", help=argparse.SUPPRESS)  # child mode: evaluate one plan and exit
     args = parser.parse_args()
     if args.evaluate:
@@ -175,23 +161,30 @@ def main() -> int:
         typed_path = Path(tmp) / "many-types.plan.json"
         typed_path.write_text(json.dumps(typed_plan))
         mixed: dict[str, Any] = {}
+        checkov_cmd = [exe, "--framework", "terraform_plan", "-o", "json", "--quiet", "--compact", "--skip-download", "-f"]
         for name, plan_path in (("stack_copies", path), ("many_types", typed_path)):
-            ours_run = measured([sys.executable, str(Path(__file__).resolve()), "--evaluate", str(plan_path)])
-            theirs = measured(
-                [exe, "-f", str(plan_path), "--framework", "terraform_plan", "-o", "json", "--quiet", "--compact", "--skip-download"]
+            pairs = measure.paired(
+                args.rounds,
+                lambda plan_path=plan_path: measure.run([sys.executable, str(Path(__file__).resolve()), "--evaluate", str(plan_path)]),
+                lambda plan_path=plan_path: measure.run([*checkov_cmd, str(plan_path)]),
             )
-            if ours_run["rc"] != 0 or theirs["rc"] not in (0, 1):
-                print(f"{name}: a run failed: {ours_run['stderr'][-300:]} {theirs['stderr'][-300:]}", file=sys.stderr)
+            failed = [r for ours_run, theirs in pairs for r in (ours_run,) if r.rc != 0] + [t for _, t in pairs if t.rc not in (0, 1)]
+            if failed:
+                print(f"{name}: a run failed: {failed[0].stderr[-300:]}", file=sys.stderr)
                 return 2
+            data = json.loads(plan_path.read_text())
             mixed[name] = {
-                "resources": len(json.loads(plan_path.read_text())["resource_changes"]),
-                "types": len({rc["type"] for rc in json.loads(plan_path.read_text())["resource_changes"]}),
-                "tapguard_s": round(ours_run["seconds"], 2),
-                "tapguard_peak_mb": round(ours_run["peak_kb"] / 1024, 1),
-                "checkov_s": round(theirs["seconds"], 2),
-                "checkov_peak_mb": round(theirs["peak_kb"] / 1024, 1),
-                "speed_ratio": round(theirs["seconds"] / ours_run["seconds"], 1),
-                "memory_ratio": round(theirs["peak_kb"] / ours_run["peak_kb"], 1),
+                "resources": len(data["resource_changes"]),
+                "types": len({rc["type"] for rc in data["resource_changes"]}),
+                "rounds": args.rounds,
+                "tapguard_cpu_s": measure.spread([o.cpu_seconds for o, _ in pairs]),
+                "checkov_cpu_s": measure.spread([t.cpu_seconds for _, t in pairs]),
+                "tapguard_peak_mb": measure.spread([o.peak_mb for o, _ in pairs]),
+                "checkov_peak_mb": measure.spread([t.peak_mb for _, t in pairs]),
+                # paired ratios: each round's checkov over the same round's tapguard
+                "cpu_ratio": measure.spread([t.cpu_seconds / o.cpu_seconds for o, t in pairs]),
+                "wall_ratio": measure.spread([t.seconds / o.seconds for o, t in pairs]),
+                "memory_ratio": measure.spread([t.peak_mb / o.peak_mb for o, t in pairs]),
             }
         checkov_seconds, proc = timed(
             lambda: subprocess.run(
@@ -226,9 +219,11 @@ def main() -> int:
         f"{(report['eval_fraction_of_planning'] or 0) * 100:.1f} % of planning it cold ({plan_seconds:.1f} s)"
     )
     for name, m in mixed.items():
+        cpu, memory = m["cpu_ratio"], m["memory_ratio"]
         print(
-            f"{name}: {m['resources']:,} resources of {m['types']} types: tapguard {m['tapguard_s']} s / {m['tapguard_peak_mb']} MB, "
-            f"checkov {m['checkov_s']} s / {m['checkov_peak_mb']} MB -> {m['speed_ratio']}x faster, {m['memory_ratio']}x less memory"
+            f"{name}: {m['resources']:,} resources of {m['types']} types, {m['rounds']} paired rounds: checkov takes "
+            f"{cpu['median']}x tapguard's CPU time (min {cpu['min']}, max {cpu['max']}; target >= 50) and "
+            f"{memory['median']}x its peak memory, children included (min {memory['min']}, max {memory['max']}; target >= 8)"
         )
     return 0
 

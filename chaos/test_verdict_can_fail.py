@@ -20,9 +20,9 @@ def lab_only(request: pytest.FixtureRequest) -> None:
 
 def test_replica_lag_without_wait_loses_acknowledged_writes(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # no WAIT: the primary's reply is the acknowledgement; replication is cut, then the primary dies
-    target = make_target(request, "redis", wait_replicas=0)
+    target = make_target(request, "redis", fault="replica-lag", wait_replicas=0)
     with drill_lock():
-        journal = run_drill(target, replace(settings, fault="replica-lag"))
+        journal = run_drill(target, settings)
     verdict = journal["verdict"]
     assert verdict["lost"] > 0, explain(journal)
     assert not verdict["passed"] and any("acknowledged writes lost" in r for r in verdict["reasons"]), explain(journal)
@@ -35,7 +35,7 @@ def test_a_service_that_limps_on_after_failover_fails(request: pytest.FixtureReq
     # timeout, the rate collapses although the new master answers at once (the field notes' one-replica lab)
     target = make_target(request, "redis", wait_replicas=2)
     with drill_lock():
-        journal = run_drill(target, replace(settings, fault="kill", steady_timeout=8.0))
+        journal = run_drill(target, replace(settings, steady_timeout=8.0))
     verdict = journal["verdict"]
     assert journal["steady_states"]["before"]["met"], explain(journal)
     assert verdict["downtime_s"] is not None and verdict["downtime_s"] <= verdict["max_downtime_s"], explain(journal)
@@ -50,7 +50,7 @@ def test_a_rotation_whose_clients_do_not_refresh_fails(component: str, request: 
     # SET; PostgreSQL: setSecret's ALTER ROLE), every reconnect is refused
     target = make_target(request, component, fault="rotate", refresh_credentials=False)
     with drill_lock():
-        journal = run_drill(target, replace(settings, fault="rotate", steady_timeout=8.0, recovery_timeout=15.0))
+        journal = run_drill(target, replace(settings, steady_timeout=8.0, recovery_timeout=15.0))
     verdict = journal["verdict"]
     inject = next(a for a in journal["run"] if a["activity"]["name"] == "inject rotate")["output"]
     assert inject["completed"] and inject["old_refused"], explain(journal)  # the rotation itself worked
@@ -61,9 +61,9 @@ def test_a_rotation_whose_clients_do_not_refresh_fails(component: str, request: 
 
 def test_a_hang_longer_than_the_limit_fails_the_verdict(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # the writer is frozen for 12 s; pg_auto_failover needs ~8 s to promote: over a 4 s limit
-    target = make_target(request, "aurora", hang_seconds=12.0)
+    target = make_target(request, "aurora", fault="hang", hang_seconds=12.0)
     with drill_lock():
-        journal = run_drill(target, replace(settings, fault="hang", max_downtime=4.0))
+        journal = run_drill(target, replace(settings, max_downtime=4.0))
     verdict = journal["verdict"]
     assert verdict["downtime_s"] is not None and verdict["downtime_s"] > 4.0, explain(journal)
     assert not verdict["passed"] and any("exceeds" in r for r in verdict["reasons"]), explain(journal)
@@ -74,7 +74,7 @@ def test_steady_state_not_met_aborts_without_injecting(request: pytest.FixtureRe
     target = make_target(request, "redis")
     before = target.lab.master_port()  # type: ignore[attr-defined]
     with drill_lock():
-        journal = run_drill(target, DrillSettings(fault="kill", rate=1_000_000, connections=1, steady_seconds=2, warmup_timeout=2))
+        journal = run_drill(target, DrillSettings(rate=1_000_000, connections=1, steady_seconds=2, warmup_timeout=2))
     assert journal["status"] == "aborted" and "steady state not met" in journal["reason"], explain(journal)
     assert journal["deviated"] is True
     assert not [a for a in journal["run"] if a["activity"]["name"].startswith("inject")]

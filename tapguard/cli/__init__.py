@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from rich.markup import escape
 
-from tapguard.errors import TapguardError
-from tapguard.extras import missing_extra
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.extras import missing_extra
 
 
 def main(argv: Sequence[str] | None = None) -> int:

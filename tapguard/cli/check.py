@@ -8,38 +8,42 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-from tapguard import inputs
 from tapguard.cli import outputs
 from tapguard.cli.common import add_aws_flags, console, display, plan_environments, step
 from tapguard.controls import assessment, checkov, engine
-from tapguard.errors import TapguardError
+from tapguard.drill import schema as drill_schema
 from tapguard.evidence import signing
-from tapguard.evidence.digest import sha256
+from tapguard.evidence import text as evidence_text
 from tapguard.evidence.paths import check_segment
 from tapguard.evidence.write import write_bundle
-from tapguard.planning import config, project
+from tapguard.foundation import config, inputs
+from tapguard.foundation.digest import sha256
+from tapguard.foundation.errors import TapguardError
+from tapguard.planning import project
 from tapguard.planning.runner import PlanResult
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="plan, evaluate every PCI DSS control, scan with checkov, write the evidence bundle")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Every flag of check; `tapguard audit` takes them all too (and adds its own)."""
     p.add_argument("environments", nargs="*", metavar="ENV", help="environment names or root module paths (default: all)")
     p.add_argument("--plan-json", action="append", default=[], metavar="ENV=PATH", help="use a plan JSON produced elsewhere (repeatable)")
     p.add_argument("--waivers", type=Path, help="waiver file (default: `waivers` in the config, else waivers.yaml at the project root)")
     p.add_argument("--out", type=Path, help="directory that receives the bundle (default: `evidence` in the config, else evidence/)")
     p.add_argument("--no-checkov", action="store_true", help="skip the checkov baseline")
     p.add_argument("--drills", type=Path, help="drills.json of a drill run to include in the bundle")
-    add_sign_key_flag(p)
-    add_aws_flags(p)
-    outputs.add_output_flags(p)
-    p.set_defaults(func=run)
-
-
-def add_sign_key_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    p.add_argument(
         "--sign-key", metavar="FILE|env:NAME", help="sign the bundle's manifest with this Ed25519 private key (a file, or env:NAME)"
     )
+    add_aws_flags(p)
+    outputs.add_output_flags(p)
 
 
 def read_drills(path: Path) -> list[dict[str, Any]]:
@@ -58,7 +62,7 @@ def read_drills(path: Path) -> list[dict[str, Any]]:
         raise TapguardError(f"{label}: expected an object with a 'drills' list (the drills.json of a drill bundle)")
     if not all(isinstance(d, dict) for d in data["drills"]):
         raise TapguardError(f"{label}: every entry of 'drills' must be an object (a drill journal)")
-    return list(data["drills"])
+    return drill_schema.validate(data, label)
 
 
 def _refuse(token: str) -> Any:
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     for name in given:
         check_segment(name)  # it becomes a file name in the bundle: checked before anything is planned or written
     sign_key = signing.private_key(args.sign_key) if args.sign_key else None
-    formats = list(dict.fromkeys(getattr(args, "output", None) or cfg.output))
+    formats = outputs.selected(args, cfg)
     output_dir = getattr(args, "output_file_path", None) or cfg.output_file_path
     if output_dir is not None:
         inputs.output_directory(output_dir, "--output-file-path")
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     drills_file = args.drills or cfg.drills
     loaded_drills = read_drills(drills_file) if drills_file else None
     # fail fast on bad gate flags, before minutes of planning
-    catalogue = set(engine.catalogue()) | {"WAIVERS"}
+    catalogue = set(engine.catalogue()) | set(outputs.PSEUDO_CONTROLS)
     outputs.Selector.parse("--soft-fail-on", getattr(args, "soft_fail_on", []), catalogue)
     outputs.Selector.parse("--hard-fail-on", getattr(args, "hard_fail_on", []), catalogue)
 
@@ -93,13 +97,16 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     to_plan = project.select(root, wanted) if wanted else []
     use_checkov = not args.no_checkov
     # the HCL scan needs no plan: it runs while terraform plans (cached by content like the plans)
-    hcl_scan = checkov.start_hcl_scan(root, use_cache=not args.no_cache) if use_checkov and checkov.binary() else None
+    own = {e.name for e in project.environments(root)} | {e.name for e in to_plan}
+    scan_hcl = use_checkov and checkov.binary() is not None and any(n in own for n in [*given, *(e.name for e in to_plan)])
+    hcl_scan = checkov.start_hcl_scan(root, use_cache=not args.no_cache) if scan_hcl else None
 
     def scan_early(result: PlanResult) -> None:  # checkov on each plan while the others still plan
         checkov.start_plan_scan(result.json_path, root, enrich=True, use_cache=not args.no_cache)
 
+    admitted = assessment.plans_from_args(args.plan_json, [])  # a bad --plan-json fails before minutes of planning
     planned, secrets = plan_environments(args, to_plan, scan_early if hcl_scan is not None else None)
-    plans = assessment.plans_from_args(args.plan_json, planned)
+    plans = {**{r.environment: r.json_path for r in planned}, **admitted}
     envs = project.environments(root) + to_plan
     with step("evaluating controls" + ("" if args.no_checkov else " and running checkov")):
         result = assessment.assess(
@@ -113,12 +120,16 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     code, note = outputs.gate(args, result)
     gate_failures = [s for s in result.checkov if s.scope == "hcl" and s.gate_failures]
     verdict = "FAIL" if result.failed or gate_failures else "PASS"
-    footer = [
-        f"evidence: {display(bundle.path, root)} (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)",
+    footer: list[str | Text] = [  # the path is data (`--out` may hold `[/]` or `:emoji:`): a Text, never markup
+        Text.assemble(
+            "evidence: ",
+            evidence_text.console(display(bundle.path, root)),
+            f" (manifest sha256 {sha256(bundle.path / 'manifest.json')[:16]}…)",
+        ),
         f"[bold {'red' if verdict == 'FAIL' else 'green'}]verdict: {verdict}[/]",
     ]
     if note:
-        footer.append(f"[yellow]{note}[/]")
+        footer.append(Text(note, style="yellow"))
     quiet = bool(getattr(args, "quiet", False))
 
     def cli_text() -> str:
@@ -131,8 +142,8 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
         formats.remove("cli")
     else:
         for line in footer:  # stdout carries only the machine formats; the verdict goes to stderr
-            console.print(line, soft_wrap=True)
+            console.print(line, soft_wrap=True, emoji=False)
     written = outputs.emit(formats, output_dir, result, root, cli_text)
     for path in written:
-        console.print(f"wrote {display(path, root)}", soft_wrap=True)
+        console.print(Text.assemble("wrote ", evidence_text.console(display(path, root))), soft_wrap=True)
     return code

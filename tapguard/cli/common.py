@@ -15,7 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from tapguard.planning import localaws, project, toolchain
 from tapguard.planning.runner import PlanResult, PlanRunner
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)  # a line is never broken: logs are read by programs too
 
 
 def banner(mode: str, cached: bool = False) -> None:

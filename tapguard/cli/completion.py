@@ -16,14 +16,12 @@ def register(sub: Any) -> None:
         description="Print a completion script; e.g. `tapguard completion bash > ~/.local/share/bash-completion/completions/tapguard`.",
     )
     p.add_argument("shell", choices=SHELLS)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run)  # and parser=: the whole parser, set by tapguard.cli.parser once every command is registered
 
 
 def run(args: argparse.Namespace) -> int:
     import shtab
 
-    from tapguard.cli.parser import build_parser
-
-    sys.stdout.write(shtab.complete(build_parser(), shell=args.shell))
+    sys.stdout.write(shtab.complete(args.parser, shell=args.shell))
     sys.stdout.flush()
     return 0

@@ -12,13 +12,13 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from tapguard import inputs
 from tapguard.cli.common import console
-from tapguard.drill import repeats
-from tapguard.drill.runner import drill_lock, run_drill
+from tapguard.drill import interrupts, repeats
+from tapguard.drill.runner import DrillInterrupted, drill_lock, run_locked
 from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.base import FailoverTarget
-from tapguard.errors import TapguardError
+from tapguard.foundation import inputs
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import project
 
 if TYPE_CHECKING:  # the targets import the database clients of tapguard[drill]: only when a drill runs
@@ -36,7 +36,9 @@ def add_drill_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env", help="environment whose terraform outputs name the targets (AWS)")
     p.add_argument("--component", choices=("aurora", "redis", "all"), default="all")
     p.add_argument(
-        "--fault", default=None, help="lab: kill (default), hang, switchover, replica-lag, rotate; aws: failover (default), rotate"
+        "--fault",
+        default=None,
+        help="the fault to inject (default: kill on the lab, failover on AWS); an unknown name lists the target's faults",
     )
     p.add_argument("--rate", type=float, default=100_000, help="writes per minute (default 100,000)")
     p.add_argument("--connections", type=int, default=8, help="probe connections (default 8)")
@@ -55,6 +57,11 @@ def add_drill_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--repeat", type=int, default=1, help="lab only: run each drill N times (median, p95, max per metric)")
     p.add_argument("--no-wait", action="store_true", help="lab Redis: count writes acknowledged by the primary alone (no WAIT)")
+    p.add_argument(
+        "--require-replica-ack",
+        action="store_true",
+        help="fail when any write was acknowledged without a replica's confirmation (PostgreSQL wait_primary included)",
+    )
     p.add_argument("--out", type=Path, help="evidence directory (default evidence/)")
     p.add_argument("--dry-run", action="store_true", help="check safety and preconditions only; inject nothing")
     aws = p.add_argument_group("AWS safety and targets")
@@ -70,8 +77,6 @@ def add_drill_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.fault is None:
-        args.fault = "failover" if args.target == "aws" else "kill"
     if args.repeat < 1:
         raise TapguardError("--repeat must be at least 1")
     if args.target == "aws" and args.repeat != 1:
@@ -79,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if args.target == "aws" and not args.confirm:  # before any AWS call or lock: nothing may depend on credentials
         what = args.env or args.cluster_id or args.replication_group_id or "ENV"
         raise TapguardError(f"a drill against AWS fails over production-grade resources: add --confirm {what} to proceed")
-    if args.out is not None:  # before the drill: its evidence must have somewhere to go
+    if args.out is not None and (args.out.exists() or args.out.is_symlink()):
+        # checked now, created only once the drill holds its lock: a refused drill writes nothing
         inputs.output_directory(args.out, "--out")
     settings_from_args(args)
     return drill(args)
@@ -131,7 +137,6 @@ def settings_from_args(args: argparse.Namespace) -> DrillSettings:
     if args.connections <= 0:
         raise TapguardError("--connections must be positive")
     return DrillSettings(
-        fault=args.fault,
         rate=args.rate / 60,
         connections=args.connections,
         steady_seconds=args.steady_seconds,
@@ -140,20 +145,26 @@ def settings_from_args(args: argparse.Namespace) -> DrillSettings:
         warmup_timeout=args.warmup_timeout,
         max_downtime=args.max_downtime,
         recovery_timeout=max(90.0, args.max_downtime * 3),
+        require_replica_ack=args.require_replica_ack,
     )
 
 
-def run_drills(args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_drills(args: argparse.Namespace, journals: list[dict[str, Any]]) -> None:
+    """Every drill asked for, appended to journals as each ends; an interrupted one is appended, then KeyboardInterrupt."""
     if args.target == "aws" and args.repeat != 1:
         raise TapguardError("one failover per run on AWS: --repeat is for the lab")
     settings = settings_from_args(args)  # bad numbers are refused before any target (or AWS) is touched
-    journals = []
     chosen = targets(args)  # --confirm and the allow checks before the lock: refusing needs no lock
-    with drill_lock():
+    with drill_lock(*chosen):  # every target's lock before the first drill: busy means nothing was done
+        if args.out is not None:
+            inputs.output_directory(args.out, "--out")
         for target in chosen:
             for i in range(args.repeat):
-                journals.append(_run_live(target, settings, f"{target.component} {settings.fault} {i + 1}/{args.repeat}"))
-    return journals
+                try:
+                    journals.append(_run_live(target, settings, f"{target.component} {target.fault.name} {i + 1}/{args.repeat}"))
+                except DrillInterrupted as stopped:
+                    journals.append(stopped.journal)
+                    raise
 
 
 def _run_live(target: FailoverTarget, settings: DrillSettings, label: str) -> dict[str, Any]:
@@ -171,7 +182,7 @@ def _run_live(target: FailoverTarget, settings: DrillSettings, label: str) -> di
             state.update(update)
             live.update(render())
 
-        return run_drill(target, settings, progress)
+        return run_locked(target, settings, progress)  # run_drills holds every target's lock
 
 
 def print_verdicts(journals: list[dict[str, Any]]) -> None:
@@ -184,11 +195,11 @@ def print_verdicts(journals: list[dict[str, Any]]) -> None:
         table.add_row(
             escape(str(j["title"])),
             escape(str(j["status"])) + (" (deviated)" if j.get("deviated") else ""),
-            f"{v.get('downtime_s')} s",
-            "-" if v.get("time_to_steady_s") is None else f"{v['time_to_steady_s']} s",
+            measured(v, "downtime_s", " s"),
+            measured(v, "time_to_steady_s", " s") + _thaw(v),
             f"{v.get('max_downtime_s')} s",
-            str(v.get("acknowledged")),
-            str(v.get("lost")),
+            str(v.get("acknowledged")) + _alone(v),
+            measured(v, "lost"),
             "/".join(str(p99.get(k)) for k in ("before", "during", "after")),
             "[green]PASS[/]" if v.get("passed") else f"[bold red]FAIL[/] {escape('; '.join(v.get('reasons', [])))}",
         )
@@ -202,6 +213,33 @@ def print_verdicts(journals: list[dict[str, Any]]) -> None:
             cells = ["-" if row[m] is None else f"{row[m]['median']:g} / {row[m]['p95']:g} / {row[m]['max']:g}" for m in repeats.METRICS]
             stats.add_row(escape(row["title"]), f"{row['passed']}/{row['runs']}", *cells)
         Console(width=200).print(stats)
+
+
+def measured(verdict: dict[str, Any], metric: str, unit: str = "") -> str:
+    """A verdict's number, or "unknown (why)" when it was not measured: never a 0 that nobody counted."""
+    value = verdict.get(metric)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}{unit}"
+    why = (verdict.get("unknown") or {}).get(metric) or "not measured"
+    return f"unknown ({escape(str(why))})"
+
+
+def _alone(verdict: dict[str, Any]) -> str:
+    """Beside the total: the acknowledged writes no replica had confirmed, and those never asked about."""
+    parts = []
+    if verdict.get("acknowledged_without_replica"):
+        parts.append(f"{verdict['acknowledged_without_replica']} without replica")
+    if verdict.get("acknowledged_replica_not_asked"):
+        parts.append(f"{verdict['acknowledged_replica_not_asked']} replica not asked")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _thaw(verdict: dict[str, Any]) -> str:
+    """The thaw, beside the recovery it no longer hides: steady again how long after the fault ended."""
+    if verdict.get("fault_end_s") is None or not verdict.get("steady_after_fault_end"):
+        return ""
+    after = verdict.get("time_to_steady_after_fault_end_s")
+    return f"; after thaw {'unknown' if after is None else f'{after:g} s'}"
 
 
 def dry_run(args: argparse.Namespace) -> int:
@@ -219,19 +257,22 @@ def dry_run(args: argparse.Namespace) -> int:
 def drill(args: argparse.Namespace) -> int:
     from tapguard.evidence.drills import write_drill_bundle
 
-    if args.dry_run:
-        return dry_run(args)
-
     journals: list[dict[str, Any]] = []
-    try:
-        journals = run_drills(args)
-    except KeyboardInterrupt:
-        console.print("[bold red]interrupted: probe stopped and target restored[/]")
-        raise
-    finally:
+    interrupted = False
+    with interrupts.sigterm_as_interrupt():  # a cancelled CI job stops the drill as Ctrl-C does
+        if args.dry_run:
+            return dry_run(args)
+        try:
+            run_drills(args, journals)
+        except KeyboardInterrupt:
+            interrupted = True
+            console.print("[bold red]interrupted: probe stopped, target restored, nothing more injected[/]")
         if journals:
-            root = project.find_root()
-            bundle = write_drill_bundle(journals, root, args.out or root / "evidence")
+            with interrupts.held():  # the partial journal is written whole
+                root = project.find_root()
+                bundle = write_drill_bundle(journals, root, args.out or root / "evidence")
             console.print(f"drill evidence: {bundle.path}")
     print_verdicts(journals)
+    if interrupted:
+        return interrupts.INTERRUPTED_EXIT
     return 0 if journals and all(j.get("verdict", {}).get("passed") for j in journals) else 1

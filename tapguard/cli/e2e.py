@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tapguard.cli.common import console
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import project
 
 

@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"lab down: {result['killed']} processes stopped, {'removed ' + result['removed'] if result['removed'] else 'nothing to remove'}"
     )
+    if result["unreaped"]:
+        console.print(f"lab down: exited but not yet reaped by their parent: {result['unreaped']}")
     return 0
 
 

@@ -8,30 +8,24 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from tapguard.controls import FAIL
 from tapguard.controls.assessment import Assessment
-from tapguard.errors import TapguardError
-from tapguard.planning.config import OUTPUT_FORMATS
+from tapguard.evidence.formats import FORMATS, NAMES
+from tapguard.foundation.config import Config
+from tapguard.foundation.errors import TapguardError
 
 SEVERITIES = ("low", "medium", "high", "critical")
-FILE_NAMES = {
-    "cli": "tapguard_cli.txt",
-    "json": "controls.json",
-    "sarif": "results.sarif",
-    "junit": "junit.xml",
-    "md": "report.md",
-    "html": "report.html",
-}
+PSEUDO_CONTROLS = ("WAIVERS", "DRILLS")  # failures that are no control's: a bad waiver, a failed drill (for --soft-fail-on)
 
 
 def add_output_flags(p: argparse.ArgumentParser) -> None:
@@ -40,9 +34,9 @@ def add_output_flags(p: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         action="append",
-        choices=OUTPUT_FORMATS,
+        choices=NAMES,
         metavar="FORMAT",
-        help=f"report format, repeatable: {', '.join(OUTPUT_FORMATS)} (default: cli, or `output` in the config)",
+        help=f"report format, repeatable: {', '.join(NAMES)} (default: cli, or `output` in the config)",
     )
     out.add_argument("--output-file-path", type=Path, metavar="DIR", help="write each -o format to a file in DIR instead of stdout")
     out.add_argument("--soft-fail", action="store_true", help="exit 0 even when controls fail (the verdict is still printed)")
@@ -67,7 +61,7 @@ def add_output_flags(p: argparse.ArgumentParser) -> None:
 class Failure:
     """One reason the verdict is FAIL: a control failing in an environment, a bad waiver, a checkov gate failure."""
 
-    control: str  # control id, WAIVERS, or a checkov id
+    control: str  # control id, a checkov id, or one of PSEUDO_CONTROLS
     severity: str
     line: str
 
@@ -119,12 +113,14 @@ def failures(run: Assessment) -> list[Failure]:
         if scan.scope == "hcl":
             for g in scan.gate_failures:
                 found.append(Failure(g["check_id"], "high", f"checkov {g['check_id']} {g.get('resource')}"))
+    for journal in run.failed_drills:  # a drill whose verdict is not `passed: true` fails the run like a control
+        found.append(Failure("DRILLS", "critical", f"drill {journal.get('title')}: the verdict did not pass"))
     return found
 
 
 def gate(args: argparse.Namespace, run: Assessment) -> tuple[int, str]:
     """Exit code and a note: 1 when a failure is hard (see --soft-fail-on/--hard-fail-on), else 0."""
-    known = set(run.catalogue) | {"WAIVERS"}
+    known = set(run.catalogue) | set(PSEUDO_CONTROLS)
     soft = Selector.parse("--soft-fail-on", args.soft_fail_on, known)
     hard = Selector.parse("--hard-fail-on", args.hard_fail_on, known)
     found = failures(run)
@@ -139,26 +135,24 @@ def gate(args: argparse.Namespace, run: Assessment) -> tuple[int, str]:
     return 0, f"soft fail: none of the {len(found)} failure(s) is selected to fail the run"
 
 
-def render(fmt: str, run: Assessment, root: Path, cli_text: Callable[[], str]) -> str:
-    """One -o format as text, from the evidence writers."""
-    from tapguard.evidence import controls_json, html, junit, markdown, sarif
+def selected(args: argparse.Namespace, cfg: Config) -> list[str]:
+    """The formats to write, in order, each once: `-o` as given, else the config's `output` (checked against the registry)."""
+    given = getattr(args, "output", None)
+    if not given:
+        for name in cfg.output:
+            if name not in FORMATS:
+                raise TapguardError(f"{cfg.key('output')}: unknown format {name!r} (choose from {', '.join(NAMES)})")
+    return list(dict.fromkeys(given or cfg.output))
 
-    if fmt == "cli":
-        return cli_text()
-    if fmt == "json":
-        return json.dumps(controls_json.render(run), indent=2, default=str) + "\n"
-    if fmt == "sarif":
-        return json.dumps(sarif.render(run, root), indent=2, default=str) + "\n"
-    if fmt == "junit":
-        return junit.render(run)
-    if fmt == "md":
-        return markdown.render(run, run.drills)
-    return html.render(run, run.drills)
+
+def render(fmt: str, run: Assessment, root: Path, cli_text: Callable[[], str]) -> str:
+    """One -o format as text: the registry's writer (the bundle's bytes), or the console report for cli."""
+    return cli_text() if FORMATS[fmt].writer is None else FORMATS[fmt].render(run, root)
 
 
 def emit(formats: list[str], directory: Path | None, run: Assessment, root: Path, cli_text: Callable[[], str]) -> list[Path]:
     """Write each format to `directory` (returns the files) or to stdout in the order given."""
-    from tapguard import inputs
+    from tapguard.foundation import inputs
 
     written: list[Path] = []
     if directory is not None:
@@ -168,9 +162,8 @@ def emit(formats: list[str], directory: Path | None, run: Assessment, root: Path
         if directory is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
-            target = directory / FILE_NAMES[fmt]
-            target.write_text(text, encoding="utf-8")
-            written.append(target)
+            name = FORMATS[fmt].file_name
+            written.append(inputs.write_file(directory, name, text, f"--output-file-path {directory / name}"))
     sys.stdout.flush()
     return written
 
@@ -179,39 +172,55 @@ def report_console(file: Any = None) -> Console:
     """A console for reports: the terminal's width on a terminal, never a wrap or a truncated path when piped."""
     probe = Console(file=file)
     if probe.is_terminal:
-        return Console(file=file, width=max(probe.width, 120))
-    return Console(file=file, width=100_000, soft_wrap=False)
+        return Console(file=file, width=max(probe.width, 120), emoji=False)
+    return Console(file=file, width=100_000, soft_wrap=False, emoji=False)
 
 
-def cli_report(run: Assessment, quiet: bool, footer: list[str], console: Console) -> None:
-    """The human report: the control table (unless quiet), every failure, checkov, the footer lines."""
+def cli_report(run: Assessment, quiet: bool, footer: Sequence[str | Text], console: Console) -> None:
+    """The human report: the control table (unless quiet), every failure, checkov, the footer lines.
+
+    Every data field is a `Text` (tapguard.evidence.text.console): Rich markup and emoji codes in plans,
+    waivers or names are shown as written, never read. A `str` footer line is the command's own markup."""
     from tapguard.controls import FAIL as FAILED
+    from tapguard.evidence import text
+
+    def line(*parts: str | Text) -> Text:
+        return Text.assemble(*parts)
 
     if not quiet:
         table = Table(title="PCI DSS v4.0.1 controls by requirement")
         table.add_column("requirement")
         table.add_column("control")
         for env in run.environments:
-            table.add_column(env.name)
+            table.add_column(text.console(env.name))
         style = {"pass": "green", "fail": "bold red", "waived": "yellow", "not_applicable": "dim"}
         for control in run.catalogue.values():
-            cells = [f"[{style[e.status_of(control.id)]}]{e.status_of(control.id)}[/]" for e in run.environments]
-            table.add_row(", ".join(control.requirements) or f"({control.family})", f"{control.id} {control.title}", *cells)
+            cells = [Text(e.status_of(control.id), style=style[e.status_of(control.id)]) for e in run.environments]
+            table.add_row(
+                text.console(", ".join(control.requirements) or f"({control.family})"),
+                text.console(f"{control.id} {control.title}"),
+                *cells,
+            )
         console.print(table)
     for env in run.environments:
         for f in env.findings:
             if f.status in (FAILED, "unknown") and not f.waiver:
-                console.print(f"[red]FAIL[/] {f.describe(run.catalogue.get(f.control))}", soft_wrap=True)
+                console.print(
+                    line(Text("FAIL", style="red"), " ", text.console(text.finding(f, run.catalogue.get(f.control)))), soft_wrap=True
+                )
     for problem in run.waivers.problems:
-        console.print(f"[bold red]WAIVER[/] {problem.address}: {problem.message}", soft_wrap=True)
+        console.print(
+            line(Text("WAIVER", style="bold red"), " ", text.console(problem.address), ": ", text.console(problem.message)), soft_wrap=True
+        )
     for env in run.environments:
         if env.coverage:
-            console.print(f"coverage \\[{env.name}]: {env.coverage.line()}", soft_wrap=True)
+            console.print(line("coverage [", text.console(env.name), "]: ", text.console(env.coverage.line())), soft_wrap=True)
     for scan in run.checkov:
-        console.print(scan.summary_line(), soft_wrap=True, markup=False)  # plain text: "tapguard[scan]" is not markup
+        console.print(text.console(scan.summary_line()), soft_wrap=True)
     if quiet:
         counts = run.counts()
         for name, tally in counts.items():
-            console.print(f"{name}: {tally['pass']} pass, {tally['fail']} fail, {tally['waived']} waived, {tally['not_applicable']} n/a")
-    for line in footer:
-        console.print(line, soft_wrap=True)
+            tail = f": {tally['pass']} pass, {tally['fail']} fail, {tally['waived']} waived, {tally['not_applicable']} n/a"
+            console.print(line(text.console(name), tail), soft_wrap=True)
+    for footer_line in footer:
+        console.print(footer_line, soft_wrap=True, emoji=False)

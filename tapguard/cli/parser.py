@@ -5,22 +5,23 @@ from __future__ import annotations
 import argparse
 
 from tapguard import __version__
-from tapguard.cli import audit, check, completion, doctor, drill, e2e, evidence, lab, plan
+from tapguard.cli import audit, check, completion, doctor, drill, e2e, evidence, hook, lab, plan
 
-COMMANDS = (doctor, plan, check, evidence, audit, lab, drill, e2e, completion)
+COMMANDS = (doctor, plan, check, evidence, audit, lab, drill, e2e, hook, completion)
 
 EXIT_CODES = """exit codes:
   0    pass: every control holds (or the failures are soft, see --soft-fail-on)
   1    failure: a control, waiver, checkov gate or drill verdict failed
   2    bad input: a flag, file, plan, waiver, config or environment variable tapguard cannot use (one line on stderr)
   3    drift (plan --fail-on-changes) or the lab is down (lab status)
-  130  interrupted (Ctrl-C); a drill restores its target first"""
+  5    busy: another drill holds the target's lock (the lab's directory, or the AWS account + resource); nothing was done
+  130  interrupted (Ctrl-C, or SIGTERM during a drill); a drill restores its target, keeps its partial journal, injects nothing more"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tapguard",
-        description="`tapguard doctor|plan|check|evidence|audit|lab|drill|e2e|completion`: one line per error, never a traceback.",
+        description="`tapguard doctor|plan|check|evidence|audit|lab|drill|e2e|hook|completion`: one line per error, never a traceback.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -32,4 +33,5 @@ def build_parser() -> argparse.ArgumentParser:
         if command_parser.epilog is None:  # every subcommand's --help shows the exit codes too
             command_parser.epilog = EXIT_CODES
             command_parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    sub.choices["completion"].set_defaults(parser=parser)  # the script completes every command
     return parser

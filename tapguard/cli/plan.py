@@ -9,9 +9,10 @@ from typing import Any
 
 from rich.table import Table
 
-from tapguard import inputs
 from tapguard.cli.common import add_aws_flags, console, display, plan_environments
 from tapguard.cli.outputs import report_console
+from tapguard.evidence.paths import check_segment
+from tapguard.foundation import inputs
 from tapguard.planning import project
 
 
@@ -65,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
     report_console().print(table)
     if args.out:
         out = Path(args.out)
-        for r in results:
-            (out / f"{r.environment}.plan.json").write_bytes(r.json_path.read_bytes())
+        for r in results:  # never through a planted symlink, never into a sealed bundle (checked again: planning took minutes)
+            name = check_segment(r.environment) + ".plan.json"
+            inputs.write_file(out, name, r.json_path.read_bytes(), f"--out {out / name}")
     drifted = [r.environment for r in results if any(r.summary[k] for k in ("add", "change", "replace", "destroy"))]
     if args.fail_on_changes and drifted:
         console.print(f"[bold red]changes (drift) in {', '.join(drifted)}[/]")

@@ -13,7 +13,6 @@ from tapguard.controls.engine import (
     Context,
     Control,
     Finding,
-    Profile,
     as_list,
     catalogue,
     check,
@@ -22,6 +21,7 @@ from tapguard.controls.engine import (
     profile_for,
     profiles,
 )
+from tapguard.foundation.profile import Profile
 
 __all__ = [
     "FAIL",

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tapguard import inputs
 from tapguard.controls import checkov, classes, engine, facets, waivers
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Control, Finding
-from tapguard.errors import TapguardError
-from tapguard.evidence.digest import sha256
+from tapguard.foundation import config
+from tapguard.foundation.digest import sha256
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.profile import Profile
 from tapguard.planning import model
 from tapguard.planning.project import Environment, git_sha
 from tapguard.planning.runner import PlanResult, module_dirs
@@ -74,6 +75,26 @@ class EnvironmentResult:
         return PASS
 
 
+def drill_verdict(journal: dict[str, Any]) -> dict[str, Any]:
+    """A drill's verdict object, or an empty one when the journal holds something else."""
+    verdict = journal.get("verdict")
+    return verdict if isinstance(verdict, dict) else {}
+
+
+def drill_measure(verdict: dict[str, Any], key: str, unit: str = "") -> str:
+    """A number of a drill's verdict as people read it: `12.3 s`, or `unknown (why)` when it could not be measured."""
+    value = verdict.get(key)
+    if value is None or isinstance(value, bool):
+        why = (verdict.get("unknown") or {}).get(key) if isinstance(verdict.get("unknown"), dict) else None
+        return f"unknown ({why})" if why else "unknown"
+    return f"{value}{' ' + unit if unit else ''}"
+
+
+def drill_passed(journal: dict[str, Any]) -> bool:
+    """A drill counts as passed only when its verdict says `passed: true` (the boolean; "false", 1 or nothing never pass)."""
+    return drill_verdict(journal).get("passed") is True
+
+
 @dataclass
 class Assessment:
     started: dt.datetime
@@ -92,7 +113,18 @@ class Assessment:
             any(e.status_of(c) == FAIL for e in self.environments for c in self.catalogue)
             or bool(self.waivers.problems)
             or any(scan.errored for scan in self.checkov)
+            or bool(self.failed_drills)
         )
+
+    @property
+    def failed_drills(self) -> list[dict[str, Any]]:
+        """Drill journals whose verdict is not `passed: true` (a boolean): each one fails the run."""
+        return [journal for journal in self.drills if not drill_passed(journal)]
+
+    @property
+    def scope_all_waivers(self) -> list[dict[str, Any]]:
+        """Waivers with `scope: all` (every resource of a control), most findings hidden first; `hides` counts them."""
+        return self.waivers.scope_all()
 
     def counts(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -124,7 +156,7 @@ def module_sources(env_dir: Path | None, plan: model.Plan) -> dict[str, Path]:
     return found
 
 
-def stack_profile(name: str, plan: model.Plan, env: Environment | None) -> engine.Profile:
+def stack_profile(name: str, plan: model.Plan, env: Environment | None) -> Profile:
     """The profile a plan is judged by. A plan made elsewhere (no root module here) gets the generic one; a stack of
     this project without a profile of its own requires nothing either, but every control runs over its plan and HCL."""
     profile = engine.profile_for(name, plan, env.profile if env is not None else None)
@@ -201,7 +233,8 @@ def assess(
 ) -> Assessment:
     """Evaluate every environment whose plan JSON is in `plans` (name -> path)."""
     catalogue = engine.catalogue()
-    waiver_set = waivers.load(waiver_file, [*catalogue, waivers.WAIVER_CONTROL])
+    # the project's config may forbid waivers that cover every resource of a control (`scope: all`)
+    waiver_set = waivers.load(waiver_file, [*catalogue, waivers.WAIVER_CONTROL], forbid_scope_all=config.load(root).forbid_scope_all)
     by_name = {e.name: e for e in envs}
     results: list[EnvironmentResult] = []
     for name, path in plans.items():
@@ -215,9 +248,12 @@ def assess(
         git_sha=git_sha(root),
     )
     if use_checkov:
-        reports = hcl_scan.result() if hcl_scan is not None else checkov.hcl_reports(root, checkov_cache)
-        hcl = checkov.scan_hcl(root, catalogue, waiver_set, reports)
-        run.checkov.append(hcl)
+        # the working directory's HCL is scanned only for its own stacks: plans made elsewhere are scanned alone
+        hcl = None
+        if any(r.name in by_name for r in results):
+            reports = hcl_scan.result() if hcl_scan is not None else checkov.hcl_reports(root, checkov_cache)
+            hcl = checkov.scan_hcl(root, catalogue, waiver_set, reports)
+            run.checkov.append(hcl)
         # one checkov process per plan, two at a time (each is a subprocess, threads only wait for them);
         # a plan made elsewhere is not reconciled against this repo's HCL
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checkov-plan") as pool:
@@ -233,8 +269,11 @@ def assess(
 
 
 def plans_from_args(plan_json: list[str], planned: list[PlanResult]) -> dict[str, Path]:
+    """Environment -> plan JSON to evaluate: the planned ones (redacted by the runner), and a redacted copy of each
+    --plan-json file (intake: decoded, validated and redacted before it is written; later steps read only the copy)."""
+    from tapguard.planning import intake
+
     out = {r.environment: r.json_path for r in planned}
     for name, path in parse_plan_json_args(plan_json).items():
-        inputs.regular_file(path, f"--plan-json {name}={path}")
-        out[name] = path
+        out[name] = intake.admit_file(name, path, f"--plan-json {name}={path}")
     return out

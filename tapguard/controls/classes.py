@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 CLASSES_FILE = Path(__file__).with_name("classes.yaml")
 

@@ -9,7 +9,6 @@ pass is as visible as a fail; a control whose resources are missing says so.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import functools
 import importlib
 import json
@@ -21,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.profile import Profile
 from tapguard.planning.model import Plan, Resource, collector_paused
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not_applicable"
@@ -81,25 +81,6 @@ class Finding:
         return f"{self.control}{reqs} {head}: {self.message} — actual {self.actual!r}, expected {self.expected}"
 
 
-@dataclass(frozen=True)
-class Profile:
-    """What an environment must satisfy beyond the catalogue: its region, AZ count, services."""
-
-    name: str
-    region: str | None = None
-    min_azs: int = 2
-    nat_per_az: bool = True
-    existing_secrets_only: bool = False
-    requires: tuple[str, ...] | None = None  # None: every resource a control needs is required
-    peak_requests_per_minute: int = 100_000
-    max_rotation_days: int = 30
-    min_log_retention_days: int = 365
-    blue_green: bool = False
-    max_switch_seconds: int = 30
-    generic: bool = False  # a plan made elsewhere: no stack of this repo to hold it to
-    skip: tuple[str, ...] = ()  # stack-specific controls that do not run under this profile
-
-
 @dataclass
 class Context:
     """What a check sees: the plan, the environment's profile, and where its HCL lives."""
@@ -127,6 +108,13 @@ class Context:
 
     def resources(self, *types: str, mode: str = "managed") -> list[Resource]:
         return self.plan.of_type(*types, mode=mode)
+
+    @staticmethod
+    def referencing(target: Resource | str, attribute: str, among: Iterable[Resource]) -> list[Resource]:
+        """The resources of `among` whose `attribute` points to `target` (a resource or its address), through variables
+        and outputs: the flow logs of a VPC, the instances of a cluster, the mount targets of a file system."""
+        address = target if isinstance(target, str) else target.address
+        return [r for r in among if address in r.references(attribute).resources]
 
     def need(self, rtype: str, why: str) -> Generator[Finding, None, list[Resource]]:
         """The resources of a type; when there are none, also yield the `missing` finding.
@@ -291,10 +279,6 @@ def _evaluate(env: str, plan: Plan, profile: Profile | None, hcl_dirs: list[Path
 
 
 # ---------------------------------------------------------------- shared helpers for checks
-def matches(address: str, pattern: str) -> bool:
-    return fnmatch.fnmatchcase(address, pattern)
-
-
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tapguard.controls.checks import iam_policy
+from tapguard.controls import iam_policy
 from tapguard.controls.classes import Classes, Condition, Facet, TypeClass
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Context, Finding
 from tapguard.planning.model import Plan, Resource

@@ -1,7 +1,13 @@
 """Waivers: an accepted, owned, expiring exception to a control for matching addresses.
 
-Every field is required. A waiver that is expired or malformed never hides anything:
-it turns into a failing finding of its control, so the exception is visible and loud.
+A waiver file is declared (WaiverFile below): a field of the wrong type, a missing field or an
+unknown key is bad input, one line naming it, exit 2. A waiver that is well-formed but expired,
+names an unknown control, or covers every resource of a control without saying `scope: all`
+(or with scope all forbidden by the config) never hides anything: it turns into a failing
+finding of its control, so the exception is visible and loud.
+
+Addresses and environments match exactly, `*` (any run of characters) and `?` (one character)
+being the only wildcards: `aws_s3_bucket.x["a"]` names that one for_each instance.
 The same file drives checkov: a waiver may list checkov ids it also covers.
 """
 
@@ -11,19 +17,94 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
-from tapguard import inputs
-from tapguard.controls.engine import FAIL, UNKNOWN, Finding, matches
-from tapguard.errors import TapguardError
+from tapguard.controls.engine import FAIL, UNKNOWN, Finding
+from tapguard.foundation import inputs
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.safe_yaml import safe_yaml
+from tapguard.foundation.schema import Table, expecting, one_line
 
 MAX_WAIVER_BYTES = 4 * 1024 * 1024
-MAX_ALIASES = 40  # a waiver file needs few anchors; thousands are an entity-expansion ("billion laughs") attack
-MAX_YAML_DEPTH = 64
 REQUIRED = ("control", "address", "reason", "owner", "ticket", "expires")
 WAIVER_CONTROL = "WAIVERS"
+SCOPE_ALL = "all"
+EVERY_ADDRESS_CHARS = frozenset("*?.")  # a glob of only these names no resource: it covers every one
+
+
+def matches(value: str, glob: str) -> bool:
+    """`value` equals `glob`, where `*` matches any run of characters and `?` one; nothing else is special.
+
+    Two pointers, backtracking only to the last `*`: linear in practice and at worst len(value) * len(glob),
+    whatever a hostile glob holds (a regex of many `*` can backtrack exponentially).
+    """
+    v = g = 0
+    star, resume = -1, 0
+    while v < len(value):
+        if g < len(glob) and glob[g] == "*":
+            star, resume = g, v
+            g += 1
+        elif g < len(glob) and (glob[g] == "?" or glob[g] == value[v]):
+            v += 1
+            g += 1
+        elif star >= 0:
+            resume += 1
+            v, g = resume, star + 1
+        else:
+            return False
+    while g < len(glob) and glob[g] == "*":
+        g += 1
+    return g == len(glob)
+
+
+def covers_every_address(glob: str) -> bool:
+    """True when the glob names no resource (`*`, `*.*`, `?*`): it matches every address of the control."""
+    return "*" in glob and set(glob) <= EVERY_ADDRESS_CHARS
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise PydanticCustomError("expected", "{stamp} has a time of day; write a date (YYYY-MM-DD)", {"stamp": value.isoformat(sep=" ")})
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("expected", "{given} is not YYYY-MM-DD", {"given": repr(value[:40])}) from None
+    return value
+
+
+Text = Annotated[str, expecting("a string"), Field(min_length=1)]
+Glob = Annotated[str, expecting("a string (an exact name; * and ? are the only wildcards)"), Field(min_length=1)]
+
+
+class WaiverEntry(Table):
+    """One waiver as written in waivers.yaml."""
+
+    control: Text
+    address: Glob
+    reason: Text
+    owner: Text
+    ticket: Text
+    expires: Annotated[dt.date, BeforeValidator(_date), expecting("a date (YYYY-MM-DD)")]
+    environment: Glob = "*"
+    scope: Annotated[Literal["all"], expecting("'all' (the waiver covers every resource of its control)")] | None = None
+    checkov: Annotated[list[Annotated[str, expecting("a checkov check id")]], expecting("a list of checkov check ids")] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _all_missing_at_once(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            missing = [k for k in REQUIRED if data.get(k) is None or data.get(k) == ""]
+            if missing:
+                raise PydanticCustomError("expected", "missing {names}", {"names": ", ".join(missing)})
+        return data
+
+
+class WaiverFile(Table):
+    waivers: list[WaiverEntry]
 
 
 @dataclass
@@ -38,6 +119,7 @@ class Waiver:
     environment: str = "*"
     checkov: list[str] = field(default_factory=list)
     used: int = 0
+    scope: str | None = None  # "all": declared to cover every resource of the control
 
     def covers(self, finding: Finding) -> bool:
         return finding.control == self.control and matches(finding.address, self.address) and matches(finding.environment, self.environment)
@@ -47,6 +129,7 @@ class Waiver:
             "control": self.control,
             "address": self.address,
             "environment": self.environment,
+            "scope": self.scope,
             "reason": self.reason,
             "owner": self.owner,
             "ticket": self.ticket,
@@ -60,13 +143,18 @@ class Waiver:
 class WaiverSet:
     source: Path | None
     valid: list[Waiver]
-    problems: list[Finding]  # expired or malformed waivers, as failing findings
+    problems: list[Finding]  # expired or unacceptable waivers, as failing findings
+
+    def _in_match_order(self) -> list[Waiver]:
+        # a waiver naming the resource claims a finding before a scope-all one: `hides` counts only what nothing else covers
+        return sorted(self.valid, key=lambda w: w.scope == SCOPE_ALL)
 
     def apply(self, findings: Iterable[Finding]) -> list[Finding]:
+        ordered = self._in_match_order()
         out = []
         for f in findings:
             if f.status in (FAIL, UNKNOWN):
-                for w in self.valid:
+                for w in ordered:
                     if w.covers(f):
                         w.used += 1
                         f.waiver = w.as_dict()
@@ -75,29 +163,39 @@ class WaiverSet:
         return out + list(self.problems)
 
     def checkov_waiver(self, check_id: str, address: str, environment: str) -> Waiver | None:
-        for w in self.valid:
+        for w in self._in_match_order():
             if check_id in w.checkov and matches(address, w.address) and matches(environment, w.environment):
                 w.used += 1
                 return w
         return None
+
+    def scope_all(self) -> list[dict[str, Any]]:
+        """The waivers that cover every resource of a control, each with `hides` (findings it waived), most first."""
+        broad = [{**w.as_dict(), "hides": w.used} for w in self.valid if w.scope == SCOPE_ALL]
+        return sorted(broad, key=lambda w: -int(w["hides"]))
 
     def report(self) -> dict[str, Any]:
         return {
             "source": str(self.source) if self.source else None,
             "used": [w.as_dict() for w in self.valid if w.used],
             "unused": [w.as_dict() for w in self.valid if not w.used],
+            "scope_all": self.scope_all(),
             "invalid": [f.as_dict() for f in self.problems],
         }
 
 
-def load(path: Path | None, known_controls: Iterable[str], today: dt.date | None = None) -> WaiverSet:
+def load(path: Path | None, known_controls: Iterable[str], today: dt.date | None = None, forbid_scope_all: bool = False) -> WaiverSet:
+    """The waivers of `path` (none when it does not exist); `forbid_scope_all` turns every scope-all waiver into a problem."""
     if path is None or not (path.exists() or path.is_symlink()):
         return WaiverSet(source=path, valid=[], problems=[])
     today = today or dt.datetime.now(dt.UTC).date()
     raw = safe_yaml(inputs.read_text(path, str(path), MAX_WAIVER_BYTES), str(path)) or {}
-    entries = raw.get("waivers") if isinstance(raw, dict) else None
-    if not isinstance(entries, list):
+    if not isinstance(raw, dict) or not isinstance(raw.get("waivers"), list):
         raise TapguardError(f"{path}: expected a top-level 'waivers:' list")
+    try:
+        entries = WaiverFile.model_validate(raw, context={"dialect": "yaml"}).waivers
+    except ValidationError as exc:
+        raise one_line(exc, str(path), "yaml") from None
     known = set(known_controls)
     valid: list[Waiver] = []
     problems: list[Finding] = []
@@ -107,96 +205,39 @@ def load(path: Path | None, known_controls: Iterable[str], today: dt.date | None
         problems.append(Finding(target, "*", f"{path.name}#waivers[{i}]", "waiver", FAIL, None, "a valid, unexpired waiver", message))
 
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            problem(i, "", "waiver is not a mapping")
-            continue
-        control = str(entry.get("control", ""))
-        missing = [k for k in REQUIRED if not entry.get(k)]
-        if missing:
-            problem(i, control, f"malformed waiver: missing {', '.join(missing)}")
-            continue
+        control = entry.control
         if control not in known:
             problem(i, control, f"malformed waiver: unknown control {control!r}")
-            continue
-        expires = entry["expires"]
-        if isinstance(expires, dt.datetime):
-            problem(i, control, f"malformed waiver: expires {expires.isoformat(sep=' ')} has a time of day; write a date (YYYY-MM-DD)")
-            continue
-        if isinstance(expires, str):
-            try:
-                expires = dt.date.fromisoformat(expires)
-            except ValueError:
-                problem(i, control, f"malformed waiver: expires {entry['expires']!r} is not YYYY-MM-DD")
-                continue
-        if not isinstance(expires, dt.date):
-            problem(i, control, "malformed waiver: expires is not a date")
-            continue
-        if expires < today:
+        elif entry.expires < today:
             problem(
                 i,
                 control,
-                f"waiver EXPIRED on {expires.isoformat()} (owner {entry['owner']}, ticket {entry['ticket']}): the control fails again",
+                f"waiver EXPIRED on {entry.expires.isoformat()} (owner {entry.owner}, ticket {entry.ticket}): the control fails again",
             )
-            continue
-        checkov = entry.get("checkov") or []
-        if not isinstance(checkov, list) or not all(isinstance(c, str) for c in checkov):
-            problem(i, control, "malformed waiver: checkov must be a list of check ids")
-            continue
-        valid.append(
-            Waiver(
+        elif covers_every_address(entry.address) and entry.scope != SCOPE_ALL:
+            problem(
                 i,
                 control,
-                str(entry["address"]),
-                str(entry["reason"]),
-                str(entry["owner"]),
-                str(entry["ticket"]),
-                expires,
-                str(entry.get("environment", "*")),
-                checkov,
+                f"waiver covers every resource of {control} (address {entry.address!r}) without `scope: all`: "
+                "name the resources, or say `scope: all` so the report shows it first",
             )
-        )
+        elif entry.scope == SCOPE_ALL and not covers_every_address(entry.address):
+            problem(i, control, f"malformed waiver: `scope: all` is for address '*', not {entry.address!r}")
+        elif entry.scope == SCOPE_ALL and forbid_scope_all:
+            problem(i, control, f"waiver with `scope: all` for {control}: forbidden by forbid_scope_all in the config")
+        else:
+            valid.append(
+                Waiver(
+                    i,
+                    control,
+                    entry.address,
+                    entry.reason,
+                    entry.owner,
+                    entry.ticket,
+                    entry.expires,
+                    entry.environment,
+                    list(entry.checkov),
+                    scope=entry.scope,
+                )
+            )
     return WaiverSet(source=path, valid=valid, problems=problems)
-
-
-class _LimitedLoader(yaml.SafeLoader):
-    """The safe loader, refusing alias floods and deep nesting before anything is constructed."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.aliases = 0
-        self.depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise _YamlLimit(f"more than {MAX_ALIASES} aliases (an entity-expansion attack?)")
-        self.depth += 1
-        if self.depth > MAX_YAML_DEPTH:
-            raise _YamlLimit(f"nested more than {MAX_YAML_DEPTH} levels deep")
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
-class _YamlLimit(Exception):
-    pass
-
-
-def safe_yaml(text: str, name: str) -> Any:
-    """yaml.safe_load with limits; every problem is one line naming the file."""
-    loader = _LimitedLoader(text)
-    try:
-        return loader.get_single_data()
-    except _YamlLimit as exc:
-        raise TapguardError(f"{name}: refused: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TapguardError(f"{name}: not valid YAML{where} ({problem})") from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # constructors: bad timestamps, huge ints
-        raise TapguardError(f"{name}: unreadable YAML value ({type(exc).__name__}: {str(exc)[:80]})") from None
-    finally:
-        loader.dispose()

@@ -9,6 +9,8 @@ from typing import Any
 
 import psycopg
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from tapguard.drill.credentials import SecretCredential
@@ -153,7 +155,10 @@ class RedisWriter(Writer):
 
     @classmethod
     def via_sentinel(cls, run: str, sentinel: Sentinel, service: str, password: str, timeout: float, **kw: Any) -> RedisWriter:
-        pool = SentinelConnectionPool(service, sentinel, password=password, socket_timeout=timeout, socket_connect_timeout=timeout)
+        # no retries inside redis-py: one attempt is one resolution and one connect, bounded by the timeouts
+        pool = SentinelConnectionPool(
+            service, sentinel, password=password, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
         return cls(run, pool.make_connection(), **kw)
 
     @classmethod

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tapguard.drill import interrupts
 from tapguard.drill import verdict as verdicts
 from tapguard.drill.journal import Activity, now_iso
 from tapguard.drill.probe import OK, Probe
@@ -20,6 +21,12 @@ from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.base import FailoverTarget
 
 Progress = Callable[[dict[str, Any]], None]
+FENCE_RATE = 20.0  # writes per second to the old writer: enough to see a window of a second, light beside the probe
+
+
+def fence_run(run_id: str) -> str:
+    """The fencing probe's run name: its rows and keys never mix with the probe's."""
+    return f"{run_id}-fence"
 
 
 @dataclass
@@ -32,8 +39,10 @@ class DrillRun:
     journal: dict[str, Any]
     progress: Progress | None = None
     probe: Probe | None = None
+    fence: Probe | None = None  # writes straight to the old writer from the injection on (fault.fences)
     inject_at: float | None = None
     injected: bool = False
+    rolled_back: bool = False
     marks: dict[str, float] = field(default_factory=dict)
     stop_watch: threading.Event = field(default_factory=threading.Event)
 
@@ -70,7 +79,7 @@ def steady_state_before(run: DrillRun) -> bool:
         _wait(0.5, probe, run.progress, "steady state")
     window_start = state["since"] if state["met"] else state.get("closest_since", since)
     before = {k: v for k, v in state.items() if k not in ("since", "closest_since", "incomplete")}
-    before["warmup_s"] = round(window_start - probe.t0, 2)
+    before["warmup_s"] = round(window_start - probe.t0, 2)  # seconds after the probe started, like every journal time
     run.journal["steady_states"]["before"] = before
     if not before["met"]:
         run.journal["status"] = "aborted"
@@ -85,11 +94,19 @@ def steady_state_before(run: DrillRun) -> bool:
 def method(run: DrillRun) -> None:
     """Inject the fault, watch the target, and probe until the writer is back (or the timeout)."""
     assert run.probe is not None
-    act = Activity(run.journal, f"inject {run.settings.fault}")
+    act = Activity(run.journal, f"inject {run.target.fault.name}")
     run.inject_at = inject_at = time.monotonic()
     run.marks["inject"] = inject_at
-    act.done(output=run.target.inject(run.settings.fault))
+    # injected before the call: whatever part of the fault took effect is restored; an interrupt waits for the call to end
     run.injected = True
+    with interrupts.held():
+        act.done(output=run.target.inject())
+    if run.target.fault.fences:
+        factory = run.target.fence_writer_factory(fence_run(run.run_id))
+        if factory is not None:
+            # Jepsen style: a client of the old writer's own keeps writing to it through the fault and after
+            run.fence = Probe(factory, min(FENCE_RATE, run.settings.rate), 1, run.settings.attempt_timeout)
+            run.fence.start()
     threading.Thread(target=run.target.watch, args=(run.marks, run.stop_watch), daemon=True).start()
     act = Activity(run.journal, "probe until the writer is back", "probe")
     recovered = _wait_recovery(run.probe, inject_at, run.settings, run.progress)
@@ -122,13 +139,14 @@ def steady_state_after(run: DrillRun) -> dict[str, Any]:
                 continue
             cols = verdicts.judged(probe.columns(), target.require_replica_ack)
             state = verdicts.steady_again(cols, checked, settings.rate, settings.settle_seconds)
-            if state["met"]:
-                run.marks["steady"] = float(state["since"])
+            if state["met"]:  # the verdict times steady state itself (from recovery, and after the thaw)
                 break
             checked = max(checked, time.monotonic() - settings.settle_seconds - 1.0)
     else:
         _wait(settings.settle_seconds, probe, run.progress, "after")
     probe.stop()
+    if run.fence is not None:
+        run.fence.stop()
     cols = probe.columns()
     run.journal["steady_states"]["during"] = {
         "failures": sum(1 for s, st in zip(cols["start"], cols["status"], strict=True) if s >= inject_at and st != OK)
@@ -137,18 +155,23 @@ def steady_state_after(run: DrillRun) -> dict[str, Any]:
 
 
 def rollback(run: DrillRun) -> None:
-    """Stop the watcher and the probe; restore the target if a fault was injected."""
-    run.stop_watch.set()
-    if run.probe is not None:
-        run.probe.stop()
-    if run.injected:
-        act = Activity(run.journal, "restore the target", "rollback")
-        try:
-            act.done(output=run.target.restore())
-        except Exception as exc:  # a failed restore is reported, the journal still returned
-            act.done("failed", str(exc))
-        run.journal["rollbacks"].append(run.journal["run"].pop())
-    run.target.release()  # also when nothing was injected (an aborted drill): no embedded endpoint outlives it
+    """Stop the watcher and the probe; restore the target if a fault was injected (once, whoever calls first)."""
+    if run.rolled_back:
+        return
+    run.rolled_back = True
+    with interrupts.held():  # a restore cut in half leaves a frozen writer or a dead node behind
+        run.stop_watch.set()
+        for probe in (run.probe, run.fence):
+            if probe is not None:
+                probe.stop()
+        if run.injected:
+            act = Activity(run.journal, "restore the target", "rollback")
+            try:
+                act.done(output=run.target.restore())
+            except Exception as exc:  # a failed restore is reported, the journal still returned
+                act.done("failed", str(exc))
+            run.journal["rollbacks"].append(run.journal["run"].pop())
+        run.target.release()  # also when nothing was injected (an aborted drill): no embedded endpoint outlives it
 
 
 def _wait(seconds: float, probe: Probe, progress: Callable[[dict[str, Any]], None] | None, phase: str) -> None:
@@ -212,7 +235,16 @@ def conclude(run: DrillRun, cols: dict[str, Any] | None = None) -> dict[str, Any
     journal["end"] = now_iso()
     if probe is None or cols is None:
         journal.setdefault("status", "aborted")
-        journal["verdict"] = {"passed": False, "reasons": [journal.get("reason", "not run")], "max_downtime_s": settings.max_downtime}
+        why = journal.get("reason", "not run")
+        journal["verdict"] = {
+            "passed": False,
+            "reasons": [why],
+            "max_downtime_s": settings.max_downtime,
+            "downtime_s": None,
+            "lost": None,
+            "time_to_steady_s": None,
+            "unknown": dict.fromkeys(("downtime_s", "lost", "time_to_steady_s"), why),
+        }
         return journal
     present = None
     if inject_at is not None:
@@ -234,7 +266,20 @@ def conclude(run: DrillRun, cols: dict[str, Any] | None = None) -> dict[str, Any
         settings.rate,
         settle_s=settings.settle_seconds if inject_at is not None else None,
         fault_end=marks.get("fault_end"),
+        strict_replica_ack=settings.require_replica_ack,
     )
+    if run.fence is not None:
+        run.fence.stop()
+        result.fencing = fencing(run, marks.get("promote") or marks.get("recover"))
+        if result.fencing.get("lost_acknowledged"):
+            result.passed = False
+            result.reasons.append(
+                f"split brain: {result.fencing['lost_acknowledged']} writes the old writer acknowledged after the promotion are lost"
+            )
+        elif result.fencing.get("lost_acknowledged") is None and result.fencing.get("acknowledged_after_promotion"):
+            result.passed = False
+            result.unknown["fencing"] = result.fencing.get("unknown", "the old writer's writes could not be read back")
+            result.reasons.append("split brain not ruled out: the old writer's acknowledged writes could not be read back")
     if inject_at is not None:
         journal["steady_states"]["after"] = result.steady_after
         found = target.findings()
@@ -259,6 +304,35 @@ def conclude(run: DrillRun, cols: dict[str, Any] | None = None) -> dict[str, Any
     journal["timeline"] = series
     if result.gap_end_s is not None:
         marks["recover"] = probe.t0 + result.gap_end_s  # the verdict's first acknowledged write on the new writer
+    if result.steady_after.get("since_s") is not None and result.steady_after.get("met"):
+        marks["steady"] = probe.t0 + result.steady_after["since_s"]
     journal["marks"] = {k: round(v - probe.t0, 3) for k, v in sorted(marks.items(), key=lambda kv: kv[1])}
     journal["probe"] = {"attempts": len(cols["seq"]), "capacity_reached": probe.full}
     return journal
+
+
+def fencing(run: DrillRun, promoted: float | None) -> dict[str, Any]:
+    """What the old writer accepted after the promotion, what of it the client was told is durable, and what survived."""
+    assert run.fence is not None and run.probe is not None
+    cols = run.fence.columns()
+    target = run.target
+    out: dict[str, Any] = {"old_writer": target.old_writer, "attempts": len(cols["seq"]), "promoted_s": None}
+    ok = [i for i, st in enumerate(cols["status"]) if st == OK]
+    if promoted is None:
+        out["unknown"] = "no promotion seen: nothing to judge the old writer against"
+        out["accepted"] = len(ok)
+        return out
+    out["promoted_s"] = round(promoted - run.probe.t0, 3)
+    late = [i for i in ok if cols["end"][i] > promoted]
+    acked = {cols["seq"][i] for i in late if not target.require_replica_ack or cols["replicated"][i] != 0}
+    accepted = {cols["seq"][i] for i in late}
+    out |= {"accepted_after_promotion": len(accepted), "acknowledged_after_promotion": len(acked)}
+    if late:
+        out["last_accepted_s"] = round(max(cols["end"][i] for i in late) - run.probe.t0, 3)
+    try:
+        present = target.readback(fence_run(run.run_id), accepted) if accepted else set()
+    except Exception as exc:  # not proven either way: said, and judged as unknown
+        out |= {"survived": None, "lost_acknowledged": None, "unknown": f"read-back failed: {type(exc).__name__}"}
+        return out
+    out |= {"survived": len(accepted & present), "lost_acknowledged": len(acked - present), "lost_ids": sorted(acked - present)[:100]}
+    return out

@@ -16,6 +16,8 @@ METRICS: dict[str, tuple[str, ...]] = {
     "acknowledged": ("acknowledged",),
     "lost": ("lost",),
     "unconfirmed_acks": ("unconfirmed_acks",),
+    "acknowledged_without_replica": ("acknowledged_without_replica",),
+    "fence_accepted": ("fencing", "accepted_after_promotion"),
     "p99_after_ms": ("steady_after", "p99_ms"),
 }
 

@@ -1,12 +1,12 @@
 """Run one drill: preconditions, steady state before, method, steady state after, verdict, rollback.
 
-Ctrl-C at any point stops the probe, unfreezes and restores the target, and still
-returns the partial journal (status "interrupted"); the caller re-raises.
+Ctrl-C (or SIGTERM, see interrupts.py) at any point stops the probe, restores what was injected,
+concludes a partial journal (status "interrupted") and raises DrillInterrupted carrying it: the
+caller keeps the journal, injects nothing more and exits 130.
 """
 
 from __future__ import annotations
 
-import fcntl
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -14,41 +14,46 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tapguard.drill import phases
+from tapguard.drill import interrupts, locks, phases
 from tapguard.drill.journal import new_journal
 from tapguard.drill.phases import DrillRun, Progress
 from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.base import FailoverTarget
-from tapguard.errors import TapguardError
 
-LOCK = Path(tempfile.gettempdir()) / "tapguard-drill.lock"
+LOCK = Path(tempfile.gettempdir()) / "tapguard-drill.lock"  # only for callers that name no target (see drill_lock)
+
+
+class DrillInterrupted(KeyboardInterrupt):
+    """A drill stopped by Ctrl-C or SIGTERM; its target restored, its partial journal in `journal`."""
+
+    def __init__(self, journal: dict[str, Any]) -> None:
+        super().__init__("drill interrupted")
+        self.journal = journal
 
 
 @contextmanager
-def drill_lock(path: Path = LOCK) -> Iterator[None]:
-    """Two drills never overlap on one machine."""
-    handle = path.open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise TapguardError(f"another drill is running (lock {path}); wait for it to finish") from None
-    try:
+def drill_lock(*targets: FailoverTarget) -> Iterator[None]:
+    """Hold the lock of every target; with none named, the machine-wide lock older callers took."""
+    with locks.drill_lock(*((t.lock_path(), t.lock_subject()) for t in targets) if targets else ((LOCK, "this machine"),)):
         yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
 
 
 def run_drill(target: FailoverTarget, settings: DrillSettings, progress: Progress | None = None) -> dict[str, Any]:
-    """One drill, phase by phase; always restores the target and returns the journal."""
+    """One drill, phase by phase, under its target's lock; restores the target and returns the journal."""
+    with drill_lock(target):
+        return run_locked(target, settings, progress)
+
+
+def run_locked(target: FailoverTarget, settings: DrillSettings, progress: Progress | None = None) -> dict[str, Any]:
+    """run_drill for a caller that already holds the target's lock (drill_lock(target, ...))."""
     run_id = uuid.uuid4().hex[:12]
+    fault = target.fault.name
     journal = new_journal(
-        f"{target.component} failover by {settings.fault} under {settings.rate * 60:,.0f} writes/min",
+        f"{target.component} failover by {fault} under {settings.rate * 60:,.0f} writes/min",
         {
             "target": target.describe(),
             "component": target.component,
-            "fault": settings.fault,
+            "fault": fault,
             "run": run_id,
             "rate_per_s": round(settings.rate, 1),
             "connections": settings.connections,
@@ -57,14 +62,28 @@ def run_drill(target: FailoverTarget, settings: DrillSettings, progress: Progres
     )
     run = DrillRun(target, settings, run_id, journal, progress)
     try:
-        if not phases.preconditions(run) or not phases.steady_state_before(run):
-            return phases.conclude(run)
-        phases.method(run)
-        cols = phases.steady_state_after(run)
-        return phases.conclude(run, cols)
+        cols = None
+        if phases.preconditions(run) and phases.steady_state_before(run):
+            phases.method(run)
+            cols = phases.steady_state_after(run)
+        done = phases.conclude(run, cols)
+        phases.rollback(run)
+        return done
     except KeyboardInterrupt:
         journal["status"] = "interrupted"
-        journal["reason"] = "interrupted (Ctrl-C): probe stopped, target restored, partial journal kept"
-        return phases.conclude(run)
+        journal["reason"] = "interrupted (Ctrl-C or SIGTERM): probe stopped, target restored, nothing more injected"
+        try:
+            # a second Ctrl-C must not cut the restore or the journal short: held until both are done
+            with interrupts.held():
+                phases.rollback(run)
+                if "verdict" in journal:  # interrupted while restoring a concluded drill
+                    journal["verdict"]["passed"] = False
+                    journal["verdict"]["reasons"].insert(0, journal["reason"])
+                    journal["deviated"] = True
+                else:
+                    phases.conclude(run)
+        except KeyboardInterrupt:  # another one: already stopping
+            pass
+        raise DrillInterrupted(journal) from None
     finally:
-        phases.rollback(run)
+        phases.rollback(run)  # any other failure: the target is still restored

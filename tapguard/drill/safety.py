@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 ALLOW_TAG = ("tapguard:drill", "allowed")
 

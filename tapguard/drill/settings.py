@@ -1,4 +1,4 @@
-"""What a drill is asked to do: the fault, the load, the limits."""
+"""What a drill is asked to do: the load and the limits (the fault belongs to the target: targets/base.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 @dataclass
 class DrillSettings:
-    fault: str = "kill"
     rate: float = 100_000 / 60  # 100,000 transactions per minute
     connections: int = 8
     steady_seconds: float = 5.0  # the window that must be at steady state before any fault
@@ -17,3 +16,4 @@ class DrillSettings:
     max_downtime: float = 30.0
     recovery_timeout: float = 90.0
     attempt_timeout: float = 2.0
+    require_replica_ack: bool = False  # fail when any write was acknowledged without a replica's confirmation

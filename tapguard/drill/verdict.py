@@ -31,9 +31,9 @@ class DrillVerdict:
     attempts: int
     acknowledged: int
     acknowledged_by_primary: int
-    lost: int
+    lost: int | None  # None: not measured (the read-back failed or never ran); `unknown` says why
     lost_ids: list[int]
-    lost_primary_only: int  # writes the primary acknowledged that no replica confirmed and that are gone
+    lost_primary_only: int | None  # writes the primary acknowledged that no replica confirmed and that are gone
     achieved_rate: dict[str, float]
     p50_ms: dict[str, float | None]
     p99_ms: dict[str, float | None]
@@ -41,16 +41,28 @@ class DrillVerdict:
     time_to_detect_s: float | None
     time_to_promote_s: float | None
     reasons: list[str] = field(default_factory=list)
-    # steady state after recovery: when it was back (seconds after the injection) and the window that proved it
+    # steady state after recovery: when it was back (seconds after the injection) and the window that proved it,
+    # searched from recovery (the first write of a failure-free second), whatever the fault still does
     time_to_steady_s: float | None = None
     steady_after: dict[str, Any] = field(default_factory=dict)
     fault_end_s: float | None = None  # when the fault ended (a frozen writer thawed), seconds after probe start
+    # a fault that ends inside the drill (a thaw): the first steady window from its end on, judged too, reported apart
+    time_to_steady_after_fault_end_s: float | None = None  # seconds after the fault ended
+    steady_after_fault_end: dict[str, Any] = field(default_factory=dict)
     # writes the old writer acknowledged after the new one was promoted, and how many of them are gone
     old_writer_acks_after_promotion: int = 0
-    old_writer_acks_after_promotion_lost: int = 0
+    old_writer_acks_after_promotion_lost: int | None = 0
     # writes the writer acknowledged that no replica had confirmed (WAIT short, or commit not synchronous), and their fate
     unconfirmed_acks: int = 0
-    unconfirmed_lost: int = 0
+    unconfirmed_lost: int | None = 0
+    # one definition of acknowledged: the client was told its write is durable. Of those, how many no replica had
+    # confirmed when the writer answered (PostgreSQL commit while wait_primary), and how many were never asked about
+    acknowledged_without_replica: int = 0
+    acknowledged_replica_not_asked: int = 0
+    # the fencing probe (faults that fence): what the old writer accepted after the promotion and whether it survived
+    fencing: dict[str, Any] = field(default_factory=dict)
+    # metric -> why it could not be measured (downtime_s, lost, time_to_steady_s); each one fails the verdict
+    unknown: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,6 +89,7 @@ def decide(
     rate: float,
     settle_s: float | None = None,
     fault_end: float | None = None,
+    strict_replica_ack: bool = False,
 ) -> DrillVerdict:
     """settle_s None: the after-steady-state is not judged (unit tests of downtime and loss alone)."""
     start, end, seq, status = cols["start"], cols["end"], cols["seq"], cols["status"]
@@ -126,12 +139,18 @@ def decide(
     acked = {seq[i] for i in ack_idx}
     primary_acked = {seq[i] for i in ok_idx}
     lost = sorted(acked - present) if present is not None else []
-    lost_primary_only = len((primary_acked - acked) - present) if present is not None else 0
+    lost_primary_only = len((primary_acked - acked) - present) if present is not None else None
     reasons = []
+    unknown: dict[str, str] = {}
+    if inject is None:
+        unknown = dict.fromkeys(("downtime_s", "lost", "time_to_steady_s"), "no fault was injected")
     if present is None and inject is not None:
         reasons.append("acknowledged writes could not be read back")
+        unknown["lost"] = "the acknowledged writes could not be read back"
     if downtime is None and inject is not None:
         reasons.append("no acknowledged write after the fault: the service did not recover")
+        unknown["downtime_s"] = "no acknowledged write after the fault"
+        unknown["time_to_steady_s"] = "the service did not recover"
     elif downtime is not None and downtime > max_downtime_s:
         reasons.append(f"downtime {downtime:.2f} s exceeds {max_downtime_s:.0f} s")
     if lost:
@@ -142,22 +161,39 @@ def decide(
     late = set()
     if promote is not None and old_writer is not None and new_writer != old_writer:
         late = {seq[i] for i in ack_idx if server[i] == old_writer and end[i] > promote}
-    late_lost = len(late - present) if present is not None else 0
+    late_lost = len(late - present) if present is not None else None
     unconfirmed = {seq[i] for i in ok_idx if replicated[i] == 0}
+    alone = sum(1 for i in ack_idx if replicated[i] == 0)
+    not_asked = sum(1 for i in ack_idx if replicated[i] == -1)
+    if strict_replica_ack and alone:
+        reasons.append(f"{alone} writes acknowledged without a synchronous replica (--require-replica-ack)")
+    if strict_replica_ack and not_asked:
+        reasons.append(f"{not_asked} writes acknowledged without asking whether a replica had them (--require-replica-ack)")
     # ------------------------------------------------ steady state after recovery
-    steady_at = None
+    steady_at = thaw_steady_at = None
     after_state: dict[str, Any] = {}
+    thaw_state: dict[str, Any] = {}
     if settle_s is not None and inject is not None and gap_end is not None:
         # from the runner's recovery (first write of a second without failure; the injection itself when nothing
-        # failed) and never before the fault ended; the widest pause between acknowledgements may come later
+        # failed); the widest pause between acknowledgements may come later
         recovered = marks.get("recover", gap_end)
-        after_state = steady_again(judged(cols, require_replica_ack), max(recovered, fault_end or recovered), rate, settle_s)
+        seen = judged(cols, require_replica_ack)
+        after_state = steady_again(seen, recovered, rate, settle_s)
         if after_state["met"]:
             steady_at = after_state["since"]
         else:
             reasons.append(limping(after_state, rate, settle_s))
+            unknown.setdefault("time_to_steady_s", "no settle window at steady state after recovery")
+        if fault_end is not None and fault_end > recovered:
+            # the fault outlived the recovery (a writer frozen longer than the failover took): when it thaws, is the
+            # service still at steady state? judged apart, so the thaw does not pass for the recovery
+            thaw_state = steady_again(seen, fault_end, rate, settle_s)
+            if thaw_state["met"]:
+                thaw_steady_at = thaw_state["since"]
+            else:
+                reasons.append("after the fault ended: " + limping(thaw_state, rate, settle_s))
     return DrillVerdict(
-        passed=not reasons,
+        passed=not reasons and not unknown,
         downtime_s=None if downtime is None else round(downtime, 3),
         max_downtime_s=max_downtime_s,
         gap_start_s=None if gap_start is None else round(gap_start - t0, 3),
@@ -167,7 +203,7 @@ def decide(
         attempts=n,
         acknowledged=len(acked),
         acknowledged_by_primary=len(primary_acked),
-        lost=len(lost),
+        lost=len(lost) if present is not None else None,
         lost_ids=lost[:100],
         lost_primary_only=lost_primary_only,
         achieved_rate=achieved,
@@ -178,14 +214,27 @@ def decide(
         time_to_promote_s=None if promote is None or inject is None else round(promote - inject, 3),
         reasons=reasons,
         time_to_steady_s=None if steady_at is None or inject is None else round(steady_at - inject, 3),
-        steady_after={k: v for k, v in after_state.items() if k != "since"}
-        | ({"since_s": round(after_state["since"] - t0, 3)} if after_state.get("since") is not None else {}),
+        steady_after=_relative(after_state, t0),
         fault_end_s=None if fault_end is None else round(fault_end - t0, 3),
+        time_to_steady_after_fault_end_s=None if thaw_steady_at is None or fault_end is None else round(thaw_steady_at - fault_end, 3),
+        steady_after_fault_end=_relative(thaw_state, t0),
         old_writer_acks_after_promotion=len(late),
         old_writer_acks_after_promotion_lost=late_lost,
         unconfirmed_acks=len(unconfirmed),
-        unconfirmed_lost=len(unconfirmed - present) if present is not None else 0,
+        unconfirmed_lost=len(unconfirmed - present) if present is not None else None,
+        unknown=unknown,
+        acknowledged_without_replica=alone,
+        acknowledged_replica_not_asked=not_asked,
     )
+
+
+def _relative(state: dict[str, Any], t0: float) -> dict[str, Any]:
+    """A steady-state window with its times as seconds after the probe started (never a raw monotonic clock)."""
+    out = {k: v for k, v in state.items() if k not in ("since", "closest_since")}
+    for key in ("since", "closest_since"):
+        if state.get(key) is not None:
+            out[f"{key}_s"] = round(state[key] - t0, 3)
+    return out
 
 
 def _round(v: float | None) -> float | None:

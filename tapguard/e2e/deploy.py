@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning.model import strip_indexes
 from tapguard.planning.project import Environment
 from tapguard.planning.redaction import scrub

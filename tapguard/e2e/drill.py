@@ -20,7 +20,7 @@ from tapguard.drill import verdict as verdicts
 from tapguard.drill.journal import now_iso
 from tapguard.drill.runner import drill_lock
 from tapguard.drill.targets.aws import AwsAurora, AwsElastiCache
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 EXERCISED = [
     "targets resolved from terraform output of the deployment",

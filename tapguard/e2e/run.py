@@ -25,8 +25,8 @@ from tapguard import controls
 from tapguard.e2e import drill, leftovers, runtime, state
 from tapguard.e2e import endpoint as deploy_endpoint
 from tapguard.e2e.deploy import OFFLINE, Workspace, deployable_targets
-from tapguard.errors import TapguardError
 from tapguard.evidence.bundle import EvidenceBundle
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import localaws, model, project, redaction, toolchain
 from tapguard.planning.project import git_sha
 from tapguard.planning.runner import module_dirs

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import model, redaction
 
 # Attributes that only exist once deployed or that AWS normalises; a difference here is no drift.
@@ -68,7 +68,7 @@ def as_plan(state: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
         changes.append(change)
     return {
         "format_version": state.get("format_version", "1.0"),
-        "terraform_version": state.get("terraform_version"),
+        "terraform_version": state.get("terraform_version") or "?",  # a state read by an older show may not say
         "tapguard_evidence": "deployed-state",
         "variables": plan.get("variables", {}),
         "planned_values": state.get("values") or {"root_module": {}},

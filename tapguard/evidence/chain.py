@@ -4,8 +4,10 @@ Each manifest names the previous bundle of its directory and that bundle's manif
 (`previous`), so the bundles form a hash chain in name (= time) order. `verify_chain` walks it:
 a removed bundle breaks a link, a re-ordered one points backwards, a replaced one (or one whose
 manifest was re-written) no longer has the recorded hash. With signed manifests, the links
-themselves cannot be re-written without the key. The newest bundle has no successor: removing
-it is visible only against a record kept elsewhere (the CI artifact and its attestation).
+themselves cannot be re-written without the key. Every manifest names its own directory, so a
+bundle renamed to fill a gap fails, and no two bundles may carry the same run id. The newest
+bundle has no successor: removing it is visible only against a record kept elsewhere, the
+expected head (`expect_head`: the newest manifest's sha256, which CI attests).
 """
 
 from __future__ import annotations
@@ -14,22 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tapguard.errors import TapguardError
-from tapguard.evidence.bundle import MANIFEST, Verification, verify
-from tapguard.evidence.digest import sha256
-
-
-def _sealed(base: Path) -> list[Path]:
-    return sorted(p for p in base.iterdir() if p.is_dir() and not p.is_symlink() and (p / MANIFEST).is_file())
-
-
-def previous_link(bundle: Path) -> dict[str, str] | None:
-    """{bundle, manifest_sha256} of the newest other sealed bundle beside `bundle`, or None for the first."""
-    others = [p for p in _sealed(bundle.parent) if p.name != bundle.name and not (p / MANIFEST).is_symlink()]
-    if not others:
-        return None
-    last = others[-1]
-    return {"bundle": last.name, "manifest_sha256": sha256(last / MANIFEST)}
+from tapguard.evidence.bundle import sealed_bundles
+from tapguard.evidence.verify import Verification, verify
+from tapguard.foundation.digest import sha256
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.inputs import MANIFEST
 
 
 @dataclass
@@ -46,7 +37,10 @@ class ChainReport:
         return bool(self.bundles) and all(b.signature == "valid" for b in self.bundles)
 
 
-def verify_chain(base: Path, key: Any = None) -> ChainReport:
+def verify_chain(base: Path, key: Any = None, expect_head: str | None = None) -> ChainReport:
+    """Every bundle of `base`, the links between them, unique run ids, and (given) the newest manifest's expected sha256."""
+    if base.is_symlink():
+        raise TapguardError(f"--chain {base}: is a symlink; verify the real directory", 1)
     if not base.is_dir():
         raise TapguardError(f"--chain {base}: not a directory")
     report = ChainReport()
@@ -55,10 +49,13 @@ def verify_chain(base: Path, key: Any = None) -> ChainReport:
             report.problems.append(f"{entry.name}: not a bundle directory (a {'symlink' if entry.is_symlink() else 'file'} in the chain)")
         elif not (entry / MANIFEST).is_file():
             report.problems.append(f"{entry.name}: no {MANIFEST}; not a sealed bundle")
-    bundles = _sealed(base)
+    bundles = sealed_bundles(base)
+    if not bundles and report.problems:  # only symlinks or unsealed entries: tampered, not an empty store
+        return report
     if not bundles:
         raise TapguardError(f"--chain {base}: no sealed bundle in it")
     names = [b.name for b in bundles]
+    runs: dict[str, str] = {}
     for i, path in enumerate(bundles):
         try:
             result = verify(path, key)
@@ -67,6 +64,11 @@ def verify_chain(base: Path, key: Any = None) -> ChainReport:
             continue
         report.bundles.append(result)
         report.problems += [f"{path.name}: {line}" for line in result.lines()]
+        run_id = result.manifest.get("run_id")
+        if isinstance(run_id, str) and run_id in runs:
+            report.problems.append(f"{path.name}: carries the run id of {runs[run_id]} (a copy of another run)")
+        elif isinstance(run_id, str):
+            runs[run_id] = path.name
         link = result.manifest.get("previous")
         before = bundles[i - 1] if i else None
         if not isinstance(link, dict):
@@ -87,4 +89,19 @@ def verify_chain(base: Path, key: Any = None) -> ChainReport:
         else:
             where = f"between {before.name} and {path.name}" if before else f"before {path.name}"
             report.problems.append(f"{name}: removed ({where}; manifest sha256 {recorded[:16]}…)")
+    if expect_head is not None:
+        report.problems += _head_problems(bundles, expect_head)
     return report
+
+
+def _head_problems(bundles: list[Path], expected: str) -> list[str]:
+    """The newest bundle must be the one whose manifest sha256 CI recorded: anything else means a cut (or forged) end."""
+    hashes = [sha256(b / MANIFEST) for b in bundles]
+    if hashes[-1] == expected:
+        return []
+    if expected in hashes:
+        at = hashes.index(expected)
+        newer = ", ".join(b.name for b in bundles[at + 1 :])
+        return [f"expected head {expected[:16]}… is {bundles[at].name}, but newer bundles follow it that CI did not record: {newer}"]
+    newest = f"{bundles[-1].name} (manifest sha256 {hashes[-1][:16]}…)"
+    return [f"expected head {expected[:16]}… is not in the chain; the newest is {newest}: the newest bundles were removed or replaced"]

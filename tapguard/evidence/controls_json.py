@@ -12,8 +12,23 @@ from typing import Any
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, UNKNOWN
 from tapguard.controls.assessment import Assessment
+from tapguard.evidence.text import cap
 
 FORMAT = "tapguard.controls/2"
+MAX_DEPTH = 64  # a plan value nested deeper is shown as its capped text
+
+
+def capped(value: Any, depth: int = 0) -> Any:
+    """Every string in `value` (keys too) capped, with the sha256 of the full string (a 50 MB address stays a few KB)."""
+    if isinstance(value, str):
+        return cap(value)
+    if depth >= MAX_DEPTH:
+        return cap(repr(value))
+    if isinstance(value, dict):
+        return {cap(str(k)): capped(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [capped(v, depth + 1) for v in value]
+    return value
 
 
 def _result(findings: list[Any], status: str) -> dict[str, Any]:
@@ -51,43 +66,48 @@ def render(run: Assessment) -> dict[str, Any]:
                 "severity": control.severity,
                 "environments": {e.name: {"status": e.status_of(control.id)} for e in run.environments},
             }
-    return {
-        "format": FORMAT,
-        "started": run.started.isoformat(),
-        "finished": (run.finished or run.started).isoformat(),
-        "git_sha": run.git_sha,
-        "verdict": "fail" if run.failed else "pass",
-        "environments": {
-            e.name: {
-                "plan_json": e.plan_path.name,
-                "plan_sha256": e.plan_sha256,
-                "terraform_version": e.terraform_version,
-                "region": e.region,
-                "plan_summary": e.summary,
-                "counts": run.counts()[e.name],
-                "coverage": e.coverage.as_dict() if e.coverage else None,
-            }
-            for e in run.environments
-        },
-        "controls": {
-            c.id: {
-                "title": c.title,
-                "family": c.family,
-                "requirements": list(c.requirements),
-                "severity": c.severity,
-                "risk": c.risk,
-                "remediation": c.remediation,
-                "scanners": c.scanners,
-            }
-            for c in run.catalogue.values()
-        },
-        "requirements": dict(sorted(requirements.items(), key=lambda kv: _req_key(kv[0]))),
-        "results": {
-            cid: {env: _result(found, next(e for e in run.environments if e.name == env).status_of(cid)) for env, found in per_env.items()}
-            for cid, per_env in by_control.items()
-        },
-        "waivers": run.waivers.report(),
-    }
+    document: dict[str, Any] = capped(  # every string of data capped in one pass
+        {
+            "format": FORMAT,
+            "started": run.started.isoformat(),
+            "finished": (run.finished or run.started).isoformat(),
+            "git_sha": run.git_sha,
+            "verdict": "fail" if run.failed else "pass",
+            "environments": {
+                e.name: {
+                    "plan_json": e.plan_path.name,
+                    "plan_sha256": e.plan_sha256,
+                    "terraform_version": e.terraform_version,
+                    "region": e.region,
+                    "plan_summary": e.summary,
+                    "counts": run.counts()[e.name],
+                    "coverage": e.coverage.as_dict() if e.coverage else None,
+                }
+                for e in run.environments
+            },
+            "controls": {
+                c.id: {
+                    "title": c.title,
+                    "family": c.family,
+                    "requirements": list(c.requirements),
+                    "severity": c.severity,
+                    "risk": c.risk,
+                    "remediation": c.remediation,
+                    "scanners": c.scanners,
+                }
+                for c in run.catalogue.values()
+            },
+            "requirements": dict(sorted(requirements.items(), key=lambda kv: _req_key(kv[0]))),
+            "results": {
+                cid: {
+                    env: _result(found, next(e for e in run.environments if e.name == env).status_of(cid)) for env, found in per_env.items()
+                }
+                for cid, per_env in by_control.items()
+            },
+            "waivers": run.waivers.report(),
+        }
+    )
+    return document
 
 
 def _req_key(req: str) -> tuple[Any, ...]:

@@ -1,5 +1,6 @@
 """report.html and drills.html: one self-contained page for assessors (no CDN, no script), rendered from
-Jinja2 templates (tapguard/evidence/templates) with autoescape. Responsive (viewport meta, wide tables
+Jinja2 templates (tapguard/evidence/templates) with autoescape, every value capped and made visible
+(tapguard.evidence.text.field) and a Content-Security-Policy that allows no script and no fetch. Responsive (viewport meta, wide tables
 scroll inside their box, SVG scales to the width) and printable (details expanded, charts within the page).
 
 Extra sections (other writers' additions) can be passed to `render(..., sections=[...])` as Markup."""
@@ -13,8 +14,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
-from tapguard.controls.assessment import Assessment
+from tapguard.controls.assessment import Assessment, drill_measure
+from tapguard.controls.assessment import drill_passed as passed
+from tapguard.controls.assessment import drill_verdict as verdict_of
 from tapguard.evidence import remediation
+from tapguard.evidence.text import field
 from tapguard.evidence.timeline import svg as timeline_svg
 
 LABEL = {PASS: "pass", FAIL: "FAIL", "waived": "waived", NOT_APPLICABLE: "n/a"}
@@ -26,7 +30,7 @@ def _timeline(drill: dict[str, Any]) -> Markup:
 
 def timeline_context(drill: dict[str, Any]) -> dict[str, Any]:
     """The target rate and the settle window that proved steady state after recovery, for the timeline's labels."""
-    after = drill.get("verdict", {}).get("steady_after") or {}
+    after = verdict_of(drill).get("steady_after") or {}
     since, width = after.get("since_s"), after.get("window_s")
     return {
         "target_rate": drill.get("experiment", {}).get("rate_per_s"),
@@ -34,11 +38,18 @@ def timeline_context(drill: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _finalize(value: Any) -> Any:
+    """Every `{{ }}` that is not already Markup is data: capped and on one visible line before autoescape."""
+    return value if isinstance(value, Markup) or not isinstance(value, str) else field(value)
+
+
 @cache
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("tapguard.evidence", "templates"), autoescape=select_autoescape(["j2", "html"]))
+    env = Environment(
+        loader=PackageLoader("tapguard.evidence", "templates"), autoescape=select_autoescape(["j2", "html"]), finalize=_finalize
+    )
     env.filters["json"] = remediation.value
-    env.globals["timeline"] = _timeline
+    env.globals.update(timeline=_timeline, passed=passed, verdict_of=verdict_of, measure=drill_measure)
     return env
 
 
@@ -48,9 +59,7 @@ def render(run: Assessment, drills: list[dict[str, Any]] | None = None, sections
         for control in run.catalogue.values():
             bad = [f for f in env.findings_of(control.id) if f.status in (FAIL, UNKNOWN) and not f.waiver]
             if bad:
-                failures.append(
-                    {"env": env.name, "control": control, "findings": bad, "remediation": remediation.parts(control.remediation)}
-                )
+                failures.append({"env": env.name, "control": control, "findings": bad, "remediation": _remediation(control.remediation)})
     matrix = [(req, control) for control in run.catalogue.values() for req in (control.requirements or (f"mission: {control.family}",))]
     matrix.sort(key=lambda rc: _key(rc[0]))
     report = run.waivers.report()
@@ -69,6 +78,11 @@ def render(run: Assessment, drills: list[dict[str, Any]] | None = None, sections
             sections=sections or [],
         )
     )
+
+
+def _remediation(text: str) -> list[tuple[str, str | Markup]]:
+    """The catalogue's remediation: HCL keeps its lines (escaped here, so the one-line rule for data leaves it alone)."""
+    return [(kind, Markup.escape(body) if kind == "hcl" else body) for kind, body in remediation.parts(text)]
 
 
 def drills_page(drills: list[dict[str, Any]], sha: str) -> str:

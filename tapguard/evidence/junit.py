@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, UNKNOWN
-from tapguard.controls.assessment import Assessment
-from tapguard.evidence import remediation
+from tapguard.controls.assessment import Assessment, drill_measure
+from tapguard.controls.assessment import drill_passed as passed
+from tapguard.controls.assessment import drill_verdict as verdict_of
 from tapguard.evidence.sarif import locate, root_main
+from tapguard.evidence.text import field, finding, log_line, xml
 
 
 def _seconds(value: float) -> str:
@@ -50,7 +52,10 @@ def render(run: Assessment, root: Path | None = None) -> str:
     for env in run.environments:
         failures = skipped = 0
         suite = ET.SubElement(
-            suites, "testsuite", name=f"pci-dss::{env.name}", timestamp=run.started.replace(tzinfo=None).isoformat(timespec="seconds")
+            suites,
+            "testsuite",
+            name=f"pci-dss::{field(env.name)}",
+            timestamp=run.started.replace(tzinfo=None).isoformat(timespec="seconds"),
         )
         suite.set("hostname", host)
         main = root_main(env)
@@ -58,10 +63,14 @@ def render(run: Assessment, root: Path | None = None) -> str:
             suite.set("file", _uri(main, root))
         props = ET.SubElement(suite, "properties")
         for name, value in (("git_sha", run.git_sha), ("plan_sha256", env.plan_sha256), ("region", env.region or "")):
-            ET.SubElement(props, "property", name=name, value=str(value))
+            ET.SubElement(props, "property", name=name, value=field(value))
         for control in run.catalogue.values():
             case = ET.SubElement(
-                suite, "testcase", classname=f"{env.name}.{control.family}", name=f"{control.id} {control.title}", time=_seconds(per_case)
+                suite,
+                "testcase",
+                classname=f"{field(env.name)}.{control.family}",
+                name=f"{control.id} {control.title}",
+                time=_seconds(per_case),
             )
             status = env.status_of(control.id)
             mine = env.findings_of(control.id)
@@ -72,7 +81,7 @@ def render(run: Assessment, root: Path | None = None) -> str:
                 for f in bad:
                     where = locate(env, f.address) or ((main, 1) if main else None)
                     at = f" at {_uri(where[0], root)}:{where[1]}" if where else ""
-                    lines.append(f"{f.describe(control).replace(repr(f.actual), remediation.value(f.actual))}{at}")
+                    lines.append(f"{finding(f, control)}{field(at)}")
                 reqs = ", ".join(control.requirements) or control.family
                 ET.SubElement(case, "failure", type=control.severity, message=f"PCI DSS {reqs}: {len(bad)} finding(s)").text = (
                     "\n".join(lines) + f"\n\nRemediation:\n{control.remediation.strip()}"
@@ -83,7 +92,7 @@ def render(run: Assessment, root: Path | None = None) -> str:
             elif status == "waived":
                 waived = [f for f in mine if f.waiver]
                 ET.SubElement(case, "system-out").text = "\n".join(
-                    f"waived: {f.address} until {f.waiver.get('expires') if f.waiver else ''}" for f in waived
+                    f"waived: {field(f.address)} until {field(f.waiver.get('expires') if f.waiver else '')}" for f in waived
                 )
         suite.set("tests", str(len(run.catalogue)))
         suite.set("failures", str(failures))
@@ -99,10 +108,14 @@ def render(run: Assessment, root: Path | None = None) -> str:
     if run.drills:
         drill_suite(suites, run.drills, host)
         total["tests"] += len(run.drills)
-        total["failures"] += sum(1 for d in run.drills if not d.get("verdict", {}).get("passed"))
+        total["failures"] += sum(1 for d in run.drills if not passed(d))
     for key, count in total.items():
         suites.set(key, str(count))
     suites.set("time", _seconds(sum(float(s.get("time", "0")) for s in suites)))
+    for element in suites.iter():  # the last word: nothing XML 1.0 forbids, whatever a field held
+        element.text = xml(element.text) if element.text is not None else None
+        for key, value in element.attrib.items():
+            element.set(key, xml(value))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
@@ -115,18 +128,24 @@ def checkov_suite(parent: ET.Element, run: Assessment, host: str) -> ET.Element:
         for item in scan.items():
             cases += 1
             case = ET.SubElement(
-                suite, "testcase", classname=f"checkov.{scan.scope}", name=f"{item['check_id']} {item.get('resource')}", time="0.000"
+                suite,
+                "testcase",
+                classname=f"checkov.{field(scan.scope)}",
+                name=f"{field(item['check_id'])} {field(item.get('resource'))}",
+                time="0.000",
             )
-            reqs = ", ".join(item.get("requirements") or []) or "no mapped PCI requirement"
-            where = f"{item.get('file')}:{(item.get('lines') or [''])[0]}" if item.get("file") else "(no file)"
-            text = f"{item.get('message') or item.get('check_name')}\n{where}\nPCI DSS {reqs}; status {item['status']}"
+            reqs = field(", ".join(map(str, item.get("requirements") or []))) or "no mapped PCI requirement"
+            where = log_line(f"{item.get('file')}:{(item.get('lines') or [''])[0]}") if item.get("file") else "(no file)"
+            text = f"{log_line(item.get('message') or item.get('check_name'))}\n{where}\nPCI DSS {reqs}; status {field(item['status'])}"
             if item["status"] == "unverifiable_at_plan":
                 skipped += 1
-                ET.SubElement(case, "skipped", message=f"{item['check_id']} unverifiable at plan (PCI DSS {reqs})")
+                ET.SubElement(case, "skipped", message=f"{field(item['check_id'])} unverifiable at plan (PCI DSS {reqs})")
                 ET.SubElement(case, "system-out").text = text
             else:
                 failures += 1
-                ET.SubElement(case, "failure", type="checkov", message=f"{item['check_id']} {item['status']} (PCI DSS {reqs})").text = text
+                ET.SubElement(
+                    case, "failure", type="checkov", message=f"{field(item['check_id'])} {field(item['status'])} (PCI DSS {reqs})"
+                ).text = text
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
@@ -141,25 +160,30 @@ def drill_suite(parent: ET.Element, drills: list[dict[str, Any]], host: str) -> 
     failures = 0
     total = 0.0
     for drill in drills:
-        verdict = drill.get("verdict", {})
+        verdict = verdict_of(drill)
         start, end = _parse(drill.get("start")), _parse(drill.get("end"))
         seconds = (end - start).total_seconds() if start and end else 0.0
         total += seconds
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"drill.{drill.get('component', 'unknown')}",
-            name=str(drill.get("title", "drill")),
+            classname=f"drill.{field(drill.get('component', 'unknown'))}",
+            name=field(drill.get("title", "drill")),
             time=_seconds(seconds),
         )
         summary = (
-            f"downtime {verdict.get('downtime_s')} s (limit {verdict.get('max_downtime_s')} s), "
-            f"acknowledged {verdict.get('acknowledged')}, lost {verdict.get('lost')}"
+            f"downtime {field(drill_measure(verdict, 'downtime_s', 's'))} (limit {field(drill_measure(verdict, 'max_downtime_s', 's'))}), "
+            f"acknowledged {field(drill_measure(verdict, 'acknowledged'))} "
+            f"({field(verdict.get('acknowledged_without_replica', 0))} without a replica's confirmation), "
+            f"lost {field(drill_measure(verdict, 'lost'))}"
         )
-        if not verdict.get("passed"):
+        if not passed(drill):
             failures += 1
-            reasons = verdict.get("reasons") or ["the verdict did not pass"]
-            ET.SubElement(case, "failure", type="drill", message=str(reasons[0])).text = "\n".join(map(str, reasons)) + "\n" + summary
+            given = verdict.get("reasons")
+            reasons = [log_line(r) for r in (given if isinstance(given, list) else [given] if given else [])] or [
+                "the verdict did not pass"
+            ]
+            ET.SubElement(case, "failure", type="drill", message=reasons[0]).text = "\n".join(reasons) + "\n" + summary
         ET.SubElement(case, "system-out").text = summary
     suite.set("tests", str(len(drills)))
     suite.set("failures", str(failures))

@@ -3,7 +3,8 @@
 A section never leaves a fence or a <details> open, and truncation drops whole sections from
 the end, so a cut report still renders. Order: verdict and environments, waiver problems,
 tapguard's failures, checkov's failures (itemized), drills, then the full matrix, waivers, and
-scanner summaries. Sections are separated by an HTML comment (invisible on GitHub) so
+scanner summaries. Every data field goes through tapguard.evidence.text (md_code, md_text, md_html).
+Sections are separated by an HTML comment (invisible on GitHub) so
 `comment()` can join several reports into one PR comment under GitHub's 65,536-character cap.
 New sections: add a function returning a list of sections and call it from `render` in its place.
 """
@@ -13,8 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
-from tapguard.controls.assessment import Assessment
+from tapguard.controls.assessment import Assessment, drill_measure
+from tapguard.controls.assessment import drill_passed as passed
+from tapguard.controls.assessment import drill_verdict as verdict_of
 from tapguard.evidence import remediation
+from tapguard.evidence.text import md_code, md_html, md_text
 
 LIMIT = 60_000  # one report; the PR comment joining several is capped by COMMENT_LIMIT
 COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters; leave room for the sticky header
@@ -24,47 +28,34 @@ SECTION = "<!-- tapguard:section -->"
 MAX_ITEMS = 20
 
 
-def code(text: str) -> str:
-    """Inline code that a backtick inside cannot break."""
-    text = " ".join(str(text).split())
-    ticks = "`"
-    while ticks in text:
-        ticks += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def cell(text: Any) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
 def header(run: Assessment) -> list[str]:
     counts = run.counts()
     verdict = "❌ **FAIL**" if run.failed else "✅ **PASS**"
     lines = [
         f"## tapguard: PCI DSS v4.0.1 compliance {verdict}",
         "",
-        f"Commit {code(run.git_sha)} · {run.started:%Y-%m-%d %H:%M} UTC · {len(run.catalogue)} controls · "
-        f"environments: {', '.join(e.name for e in run.environments)}",
+        f"Commit {md_code(run.git_sha)} · {run.started:%Y-%m-%d %H:%M} UTC · {len(run.catalogue)} controls · "
+        f"environments: {', '.join(md_code(e.name) for e in run.environments)}",
         "",
         "| environment | region | plan (add/change/destroy) | pass | fail | waived | n/a |",
         "|---|---|---|---|---|---|---|",
     ]
     for env in run.environments:
         s, c = env.summary, counts[env.name]
+        plan = "/".join(md_text(s.get(k, "?")) for k in ("add", "change", "destroy"))
         lines.append(
-            f"| {cell(env.name)} | {cell(env.region)} | {s['add']}/{s['change']}/{s['destroy']} | {c[PASS]} | {c[FAIL]} "
-            f"| {c['waived']} | {c[NOT_APPLICABLE]} |"
+            f"| {md_text(env.name)} | {md_text(env.region) if env.region else '-'} | {plan} "
+            f"| {c[PASS]} | {c[FAIL]} | {c['waived']} | {c[NOT_APPLICABLE]} |"
         )
     # closed world: how much of each plan a class of controls judged, and the types none knows
-    lines += ["", *(f"Coverage {code(env.name)}: {cell(env.coverage.line())}" for env in run.environments if env.coverage)]
+    lines += ["", *(f"Coverage {md_code(env.name)}: {md_text(env.coverage.line())}" for env in run.environments if env.coverage)]
     return ["\n".join(lines)]
 
 
 def waiver_problems(run: Assessment) -> list[str]:
     if not run.waivers.problems:
         return []
-    return ["### ⛔ Waiver problems\n\n" + "\n".join(f"- {code(p.address)}: {cell(p.message)}" for p in run.waivers.problems)]
+    return ["### ⛔ Waiver problems\n\n" + "\n".join(f"- {md_code(p.address)}: {md_text(p.message)}" for p in run.waivers.problems)]
 
 
 def failures(run: Assessment) -> list[str]:
@@ -76,15 +67,18 @@ def failures(run: Assessment) -> list[str]:
         bad = [f for f in env.findings_of(control.id) if f.status in (FAIL, UNKNOWN) and not f.waiver]
         reqs = ", ".join(control.requirements) or control.family
         items = [
-            f"- {code(f.address)} {code(f.attribute) if f.attribute else ''}: {cell(f.message)}; actual {code(remediation.value(f.actual))}, "
-            f"expected {cell(f.expected)}"
+            f"- {md_code(f.address)} {md_code(f.attribute) if f.attribute else ''}: {md_text(f.message)}; "
+            f"actual {md_code(remediation.value(f.actual))}, expected {md_text(f.expected)}"
             for f in bad[:MAX_ITEMS]
         ]
         if len(bad) > MAX_ITEMS:
             items.append(f"- … {len(bad) - MAX_ITEMS} more in controls.json")
+        # a <details> line is raw HTML to GitHub: markdown is not parsed there, so its fields are HTML-escaped
         out.append(
-            f"<details><summary>❌ <b>{control.id}</b> {cell(control.title)} · {cell(env.name)} · PCI DSS {reqs} · {len(bad)} finding(s)"
-            "</summary>\n\n" + "\n".join(items) + f"\n\n**Remediation.** {remediation.markdown(control.remediation)}\n\n</details>"
+            f"<details><summary>❌ <b>{md_html(control.id)}</b> {md_html(control.title)} · {md_html(env.name)} · PCI DSS {md_html(reqs)} "
+            f"· {len(bad)} finding(s)</summary>\n\n"
+            + "\n".join(items)
+            + f"\n\n**Remediation.** {remediation.markdown(control.remediation)}\n\n</details>"
         )
     return out
 
@@ -96,15 +90,15 @@ def checkov_failures(run: Assessment) -> list[str]:
         if not bad:
             continue
         items = [
-            f"- {code(f['check_id'])} {cell(f.get('check_name') or '')} · {code(f.get('resource') or '')}"
-            + (f" · {code(str(f.get('file') or '') + ':' + str((f.get('lines') or [''])[0]))}" if f.get("file") else "")
-            + (f" · controls {', '.join(f['controls'])}" if f.get("controls") else "")
+            f"- {md_code(f['check_id'])} {md_text(f.get('check_name') or '')} · {md_code(f.get('resource') or '')}"
+            + (f" · {md_code(str(f.get('file') or '') + ':' + str((f.get('lines') or [''])[0]))}" if f.get("file") else "")
+            + (f" · controls {', '.join(md_code(c) for c in f['controls'])}" if f.get("controls") else "")
             for f in bad[:MAX_ITEMS]
         ]
         if len(bad) > MAX_ITEMS:
             items.append(f"- … {len(bad) - MAX_ITEMS} more in checkov.json")
         out.append(
-            f"<details open><summary>❌ <b>checkov {cell(scan.scope)}</b> · {len(bad)} failed</summary>\n\n"
+            f"<details open><summary>❌ <b>checkov {md_html(scan.scope)}</b> · {len(bad)} failed</summary>\n\n"
             + "\n".join(items)
             + "\n\n</details>"
         )
@@ -113,30 +107,37 @@ def checkov_failures(run: Assessment) -> list[str]:
 
 def drills(journals: list[dict[str, Any]] | None) -> list[str]:
     out = []
-    for drill in sorted(journals or [], key=lambda d: bool(d.get("verdict", {}).get("passed"))):  # failing drills first
-        v = drill.get("verdict", {})
+    for drill in sorted(journals or [], key=passed):  # failing drills first
+        v = verdict_of(drill)
         text = (
-            f"### Drill: {cell(drill.get('title', ''))} {'✅' if v.get('passed') else '❌'}\n\n"
-            f"downtime **{v.get('downtime_s', '?')} s** (limit {v.get('max_downtime_s', '?')} s) · "
-            f"steady state back after **{v.get('time_to_steady_s', '-')} s** · "
-            f"acknowledged writes {v.get('acknowledged', '?')} · lost **{v.get('lost', '?')}**"
+            f"### Drill: {md_text(drill.get('title', ''))} {'✅' if passed(drill) else '❌'}\n\n"
+            f"downtime **{md_text(drill_measure(v, 'downtime_s', 's'))}** (limit {md_text(drill_measure(v, 'max_downtime_s', 's'))}) · "
+            f"steady state back after **{md_text(drill_measure(v, 'time_to_steady_s', 's'))}** · "
+            f"acknowledged writes {md_text(drill_measure(v, 'acknowledged'))} "
+            f"({md_text(v.get('acknowledged_without_replica', 0))} without a replica's confirmation) · "
+            f"lost **{md_text(drill_measure(v, 'lost'))}**"
         )
         reasons = v.get("reasons") or []
         if reasons:
-            text += "\n\n" + "\n".join(f"- {cell(r)}" for r in reasons)
+            text += "\n\n" + "\n".join(f"- {md_text(r)}" for r in (reasons if isinstance(reasons, list) else [reasons])[:MAX_ITEMS])
         out.append(text)
     return out
 
 
 def matrix(run: Assessment, rows_per_section: int = 60) -> list[str]:
     head = (
-        "| requirement | control | " + " | ".join(cell(e.name) for e in run.environments) + " |\n|---|---|" + "---|" * len(run.environments)
+        "| requirement | control | "
+        + " | ".join(md_text(e.name) for e in run.environments)
+        + " |\n|---|---|"
+        + "---|" * len(run.environments)
     )
     rows = []
     for control in run.catalogue.values():
         reqs = ", ".join(control.requirements) or f"({control.family})"
         rows.append(
-            f"| {reqs} | {control.id} {cell(control.title)} | " + " | ".join(ICON[e.status_of(control.id)] for e in run.environments) + " |"
+            f"| {md_text(reqs)} | {md_text(control.id)} {md_text(control.title)} | "
+            + " | ".join(ICON[e.status_of(control.id)] for e in run.environments)
+            + " |"
         )
     chunks = [rows[i : i + rows_per_section] for i in range(0, len(rows), rows_per_section)]
     return ["### Controls by requirement\n\n" + head + "\n" + "\n".join(chunks[0])] + [head + "\n" + "\n".join(c) for c in chunks[1:]]
@@ -149,14 +150,15 @@ def waivers(run: Assessment) -> list[str]:
     return [
         "### Waivers in use\n\n"
         + "\n".join(
-            f"- {w['control']} {code(w['address'])} until {w['expires']} ({cell(w['owner'])}, {cell(w['ticket'])}): {cell(w['reason'])}"
+            f"- {md_code(w['control'])} {md_code(w['address'])} until {md_text(w['expires'])} "
+            f"({md_text(w['owner'])}, {md_text(w['ticket'])}): {md_text(w['reason'])}"
             for w in used
         )
     ]
 
 
 def scanners(run: Assessment) -> list[str]:
-    return ["\n".join(f"- {scan.summary_line()}" for scan in run.checkov)] if run.checkov else []
+    return ["\n".join(f"- {md_text(scan.summary_line())}" for scan in run.checkov)] if run.checkov else []
 
 
 def sections(run: Assessment, journals: list[dict[str, Any]] | None = None) -> list[str]:
@@ -196,7 +198,8 @@ def render(run: Assessment, journals: list[dict[str, Any]] | None = None, limit:
 def comment(reports: list[str], limit: int = COMMENT_LIMIT) -> str:
     """One PR comment from several report.md: each report gets an equal share (unused share goes to the others),
     cut at its section boundaries, failures first in each."""
-    split = [[s.strip() for s in text.split(SECTION) if s.strip() and s.strip() != MARKER] for text in reports]
+    # a boundary is the marker on its own line: data never holds a newline, so a value quoting the marker splits nothing
+    split = [[s.strip() for s in text.split(f"\n{SECTION}\n") if s.strip() and s.strip() != MARKER] for text in reports]
     head = MARKER + "\n\n"
     budget = limit - len(head) - 2 * len(reports)
     sizes = sorted(range(len(split)), key=lambda i: sum(len(s) + len(SECTION) + 4 for s in split[i]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 # one path segment of printable characters; a leading dot would hide the file or mean `..`
 _SEGMENT = re.compile(r"[A-Za-z0-9_@+=,-][A-Za-z0-9_.@+=,-]{0,99}")

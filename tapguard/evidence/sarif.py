@@ -19,6 +19,7 @@ from typing import Any
 from tapguard.controls import FAIL, UNKNOWN, Control
 from tapguard.controls.assessment import Assessment, EnvironmentResult
 from tapguard.evidence import remediation
+from tapguard.evidence.text import field
 from tapguard.planning import hcl
 from tapguard.planning.model import strip_indexes
 
@@ -148,19 +149,19 @@ def render(run: Assessment, root: Path) -> dict[str, Any]:
             if where is None:
                 main = root_main(env)
                 where = (main, 1) if main else None
-            location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]}
+            location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": field(f.address), "kind": "resource"}]}
             if where:
                 location["physicalLocation"] = {"artifactLocation": {"uri": _uri(where[0], root)}, "region": {"startLine": where[1]}}
             text = (
-                f"[{env.name}] {f.address} {f.attribute}".rstrip()
-                + f": {f.message} (actual {remediation.value(f.actual)}, expected {f.expected})"
+                f"[{field(env.name)}] {field(f.address)} {field(f.attribute)}".rstrip()
+                + f": {field(f.message)} (actual {field(remediation.value(f.actual))}, expected {field(f.expected)})"
             )
             result: dict[str, Any] = {
                 "ruleId": f.control,
                 "level": LEVEL.get(control.severity if control else "medium", "warning"),
                 "message": {"text": text + (" — a stack-wide finding, shown at the root module" if aggregate else "")},
                 "locations": [location],
-                "partialFingerprints": {"tapguard/v1": f"{env.name}:{f.control}:{f.address}:{f.attribute}"},
+                "partialFingerprints": {"tapguard/v1": ":".join(field(x) for x in (env.name, f.control, f.address, f.attribute))},
             }
             if f.control in index:
                 result["ruleIndex"] = index[f.control]
@@ -168,7 +169,7 @@ def render(run: Assessment, root: Path) -> dict[str, Any]:
         runs.append(
             {
                 "tool": {"driver": {**driver, "rules": rules}},
-                "automationDetails": {"id": f"tapguard/{env.name}/"},
+                "automationDetails": {"id": f"tapguard/{field(env.name)}/"},
                 "originalUriBaseIds": {"SRCROOT": {"uri": root.resolve().as_uri() + "/"}},
                 "versionControlProvenance": [{"repositoryUri": repo, "revisionId": run.git_sha}] if repo else [],
                 "results": results,
@@ -186,9 +187,9 @@ def checkov_run(run: Assessment, root: Path) -> dict[str, Any]:
     fallback = next((m for m in (root_main(e) for e in run.environments) if m), None)
     for scan in run.checkov:
         for item in scan.items():
-            check_id = str(item["check_id"])
-            name = str(item.get("check_name") or check_id)
-            reqs = list(item.get("requirements") or [])
+            check_id = field(item["check_id"])
+            name = field(item.get("check_name") or check_id)
+            reqs = [field(r) for r in item.get("requirements") or []]
             rules.setdefault(
                 check_id,
                 {
@@ -202,32 +203,32 @@ def checkov_run(run: Assessment, root: Path) -> dict[str, Any]:
                             "security",
                             "checkov",
                             *(f"PCI-DSS-{r}" for r in reqs),
-                            *(f"tapguard-{c}" for c in item.get("controls") or []),
+                            *(f"tapguard-{field(c)}" for c in item.get("controls") or []),
                         ],
                         "security-severity": "7.0",
                     },
                 },
             )
-            location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": str(item.get("resource")), "kind": "resource"}]}
+            resource = field(item.get("resource"))
+            location: dict[str, Any] = {"logicalLocations": [{"fullyQualifiedName": resource, "kind": "resource"}]}
             file, lines = item.get("file"), item.get("lines") or []
             if file:
-                uri, line = str(file).lstrip("/"), int(lines[0]) if lines and lines[0] else 1
+                uri, line = field(file).lstrip("/"), int(lines[0]) if lines and lines[0] else 1
             elif fallback is not None:
                 uri, line = _uri(fallback, root), 1
             else:
                 uri = ""
             if uri:
                 location["physicalLocation"] = {"artifactLocation": {"uri": uri}, "region": {"startLine": max(line, 1)}}
-            what = item.get("message") or name
+            what = field(item.get("message") or name)
+            mapped = ", ".join(reqs) or "unmapped"
             results.append(
                 {
                     "ruleId": check_id,
                     "level": "note" if item["status"] == "unverifiable_at_plan" else "error",
-                    "message": {
-                        "text": f"[{scan.scope}] {item.get('resource')}: {what} ({item['status']}; PCI DSS {', '.join(reqs) or 'unmapped'})"
-                    },
+                    "message": {"text": f"[{field(scan.scope)}] {resource}: {what} ({field(item['status'])}; PCI DSS {mapped})"},
                     "locations": [location],
-                    "partialFingerprints": {"checkov/v1": f"{scan.scope}:{check_id}:{item.get('resource')}"},
+                    "partialFingerprints": {"checkov/v1": f"{field(scan.scope)}:{check_id}:{resource}"},
                 }
             )
     return {

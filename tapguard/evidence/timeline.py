@@ -13,6 +13,8 @@ import html
 import math
 from typing import Any
 
+from tapguard.evidence.text import field
+
 WIDTH, HEIGHT = 1100, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 56, 52, 40
 MARK_COLOURS = {
@@ -25,6 +27,8 @@ MARK_COLOURS = {
 }
 BURST_RATIO = 1.2  # above this multiple of the target rate, a bucket after recovery is catch-up
 GREY = "#57606a"
+MAX_BARS = 2_000  # buckets drawn: a longer timeline is merged into wider buckets, so the SVG's size is bounded
+MAX_MARKS = 50
 
 
 def nice_ticks(top: float, count: int = 5) -> list[float]:
@@ -35,6 +39,16 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     return [round(i * step, 6) for i in range(math.ceil(top / step - 1e-9) + 1)]
+
+
+def _merged(values: list[Any], size: int, combine: Any) -> list[Any]:
+    """Consecutive buckets merged `size` at a time (counts summed, latency: the worst)."""
+    return [combine(values[i : i + size]) for i in range(0, len(values), size)]
+
+
+def _worst(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
 
 
 def _fmt(v: float) -> str:
@@ -53,8 +67,13 @@ def svg(
     steady_window: (start, end) seconds of the window that proved the steady state after recovery.
     """
     ok, fail, lat = timeline.get("ok", []), timeline.get("fail", []), timeline.get("p99_ms", [])
-    n = max(len(ok), 1)
     bucket_s = float(timeline.get("bucket_ms", 100)) / 1000
+    merge = math.ceil(max(len(ok), len(fail), len(lat)) / MAX_BARS)
+    if merge > 1:
+        ok, fail, lat = _merged(ok, merge, sum), _merged(fail, merge, sum), _merged(lat, merge, _worst)
+        bucket_s *= merge
+    marks = dict(sorted(marks.items(), key=lambda kv: kv[1])[:MAX_MARKS])
+    n = max(len(ok), 1)
     per_s = 1 / bucket_s
     seconds = n * bucket_s
     rate_top = max([(a + b) * per_s for a, b in zip(ok, fail, strict=False)] + [target_rate or 0, 1])
@@ -162,7 +181,7 @@ def svg(
         label_y = TOP - 8 - (k % 3) * 11  # staggered so close marks stay readable
         parts.append(f'<line x1="{x:.1f}" y1="{label_y + 2}" x2="{x:.1f}" y2="{TOP + plot_h}" stroke="{colour}" stroke-dasharray="4 3"/>')
         parts.append(
-            f'<text x="{x + 3:.1f}" y="{label_y}" font-size="10" fill="{colour}">{html.escape(name.replace("_", " "))} {at - t0:.1f} s</text>'
+            f'<text x="{x + 3:.1f}" y="{label_y}" font-size="10" fill="{colour}">{html.escape(field(name.replace("_", " "), 80))} {at - t0:.1f} s</text>'
         )
     parts.append(
         f'<text x="{LEFT}" y="12" font-size="11" fill="{GREY}">green: acknowledged writes/s · red: failed attempts/s · '

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,11 +9,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tapguard.controls.assessment import Assessment
-from tapguard.evidence import controls_json, html, junit, markdown, sarif, signing
+from tapguard.evidence import formats, signing
 from tapguard.evidence.bundle import EvidenceBundle
 from tapguard.evidence.paths import check_segment
-
-COMPACT_ABOVE = 20_000  # findings: past this, controls.json is written without indentation (it is read by programs then)
 
 
 def write_bundle(
@@ -24,12 +21,8 @@ def write_bundle(
     for env in run.environments:
         check_segment(env.name)  # names become file names: nothing is written if one is unsafe
     bundle = EvidenceBundle.create(base, run.git_sha, run.started, secrets=tuple(s for s in secrets if len(s) >= 8))
-    findings = sum(len(e.findings) for e in run.environments)
-    bundle.write_json("controls.json", controls_json.render(run), compact=findings > COMPACT_ABOVE)
-    bundle.write_text("report.md", markdown.render(run, run.drills))
-    bundle.write_text("report.html", html.render(run, run.drills))
-    bundle.write_text("junit.xml", junit.render(run, root))
-    bundle.write_json("results.sarif", sarif.render(run, root))
+    for fmt in formats.BUNDLED:  # the same bytes `-o NAME` prints
+        bundle.write_text(fmt.file_name, fmt.render(run, root))
     bundle.write_json("checkov.json", {"format": "tapguard.checkov/1", "scans": [s.as_dict() for s in run.checkov]})
     if run.drills:
         bundle.write_json("drills.json", {"format": "tapguard.drills/1", "drills": run.drills})
@@ -49,8 +42,3 @@ def manifest_meta(run: Assessment) -> dict[str, Any]:
         "tools": run.tools,
         "plans": {e.name: {"sha256": e.plan_sha256, "terraform_version": e.terraform_version} for e in run.environments},
     }
-
-
-def load_drills(path: Path) -> list[dict[str, Any]]:
-    data = json.loads(path.read_text())
-    return list(data.get("drills", []))

@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.ports import free_ports, listening
 from tapguard.lab import packages, processes
 from tapguard.lab.concurrency import concurrently
-from tapguard.lab.ports import free_ports, listening
 from tapguard.lab.postgres import PostgresLab
 from tapguard.lab.redis import RedisLab
 
@@ -154,13 +154,19 @@ class Lab:
     def down(self) -> dict[str, Any]:
         state = self.load()
         killed: set[int] = set()
+        unreaped: list[int] = []
         removed = None
         if state is not None:
             pids = self.postgres(state).all_pids() | self.redis(state).all_pids()
-            survivors = processes.terminate(pids, grace=3.0)
-            killed = pids - survivors
-            if survivors:
-                raise TapguardError(f"lab processes {sorted(survivors)} did not stop; kill them and run `tapguard lab down` again")
+            # by session too: pg_autoctl's children rename themselves ("pg_autoctl: monitor listener") and outlive a
+            # search by directory; down returns once every one of them has exited and been reaped
+            survivors = processes.stop_sessions(pids, grace=3.0, timeout=15.0)
+            killed = pids - {p.pid for p in survivors}
+            alive = sorted(p.pid for p in survivors if not p.zombie)
+            if alive:
+                raise TapguardError(f"lab processes {alive} did not stop; kill them and run `tapguard lab down` again")
+            # exited, but their parent (another process than this one) has not collected them: said, not fatal
+            unreaped = sorted(p.pid for p in survivors)
             if Path(state.directory).exists():
                 shutil.rmtree(state.directory, ignore_errors=True)
                 removed = state.directory
@@ -168,7 +174,7 @@ class Lab:
             if busy:
                 raise TapguardError(f"ports {busy} are still listening after lab down")
         self.state_path.unlink(missing_ok=True)
-        return {"killed": len(killed), "removed": removed}
+        return {"killed": len(killed), "removed": removed, "unreaped": unreaped}
 
 
 def _safe(fn: Any) -> Any:

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 NEEDS = {

@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.lab import processes
 from tapguard.lab.concurrency import concurrently as _concurrently
 from tapguard.lab.packages import PG_BIN

@@ -16,9 +16,12 @@ class Proc:
     pid: int
     ppid: int
     cmdline: str
+    sid: int = 0  # session id: every lab process starts a session of its own (start_new_session)
+    zombie: bool = False
 
 
-def snapshot() -> list[Proc]:
+def snapshot(zombies: bool = False) -> list[Proc]:
+    """Processes now; exited but unreaped ones (state Z) only when asked for."""
     procs = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -28,11 +31,10 @@ def snapshot() -> list[Proc]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        state = stat.rsplit(")", 1)[1].split()[0]
-        if state == "Z":
+        fields = stat.rsplit(")", 1)[1].split()  # state ppid pgrp session ...
+        if fields[0] == "Z" and not zombies:
             continue
-        procs.append(Proc(int(entry.name), ppid, cmdline))
+        procs.append(Proc(int(entry.name), int(fields[1]), cmdline, int(fields[3]), fields[0] == "Z"))
     return procs
 
 
@@ -99,3 +101,39 @@ def freeze(pids: set[int], seconds: float) -> threading.Timer:
     timer.daemon = True
     timer.start()
     return timer
+
+
+def _members(pids: set[int], sids: set[int]) -> list[Proc]:
+    me = os.getpid()
+    return [p for p in snapshot(zombies=True) if p.pid != me and (p.pid in pids or p.sid in sids)]
+
+
+def _reap_mine(procs: list[Proc]) -> None:
+    """Collect the exit status of our own exited children (a drill or a test that started the lab holds them)."""
+    me = os.getpid()
+    for p in procs:
+        if p.zombie and p.ppid == me:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(p.pid, os.WNOHANG)
+
+
+def stop_sessions(pids: set[int], grace: float = 3.0, timeout: float = 15.0) -> list[Proc]:
+    """Stop the processes and everything in their sessions (children that renamed themselves, ones forked meanwhile).
+
+    SIGTERM, then after `grace` SIGKILL, repeated until no process of those sessions is left, exited
+    ones reaped, or `timeout`. Returns what is still there (alive, or exited and not reaped by a parent
+    that is not ours); empty when everything is gone.
+    """
+    sids = {p.sid for p in snapshot(zombies=True) if p.pid in pids} - {0, 1, os.getsid(0)}
+    send(pids | {p.pid for p in _members(pids, sids) if not p.zombie}, signal.SIGTERM)
+    start = time.monotonic()
+    while True:
+        left = _members(pids, sids)
+        _reap_mine(left)
+        left = _members(pids, sids)
+        if not left or time.monotonic() - start > timeout:
+            return left
+        live = {p.pid for p in left if not p.zombie}
+        if live and time.monotonic() - start > grace:
+            send(live, signal.SIGKILL)
+        time.sleep(0.05)

@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.ports import free_ports
 from tapguard.lab import processes
-from tapguard.lab.ports import free_ports
 
 MASTER = "tapguard"
 ADMIN_USER = "tapguard-admin"
 DOWN_AFTER_MS = 1000
 FAILOVER_TIMEOUT_MS = 5000
+MIN_REPLICAS_MAX_LAG_S = 3  # replicas acknowledge every second; 3 s of silence means none follows this master
 
 
 @dataclass
@@ -57,6 +60,10 @@ class RedisLab:
             *self._admin_lines(),
             "repl-diskless-sync yes",
             "repl-diskless-sync-delay 0",
+            # fencing: a master no replica has acknowledged for MIN_REPLICAS_MAX_LAG_S refuses writes (NOREPLICAS), so an
+            # old master that thaws after a failover cannot take writes that its demotion then discards
+            "min-replicas-to-write 1",
+            f"min-replicas-max-lag {MIN_REPLICAS_MAX_LAG_S}",
             f"logfile {self.directory / f'redis-{port}.log'}",
         ]
         if i > 0:
@@ -124,17 +131,21 @@ class RedisLab:
         return redis.Redis(host="127.0.0.1", port=port, password=self.password, socket_timeout=timeout, socket_connect_timeout=timeout)
 
     def sentinel(self, timeout: float = 0.5) -> Sentinel:
+        # no retries: a Sentinel that does not answer costs one timeout, not redis-py's 3 retries with backoff per
+        # call (27 s per probe attempt with all three frozen); the probe's own loop is the retry
         return Sentinel(
             [("127.0.0.1", p) for p in self.sentinel_ports],
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+            sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)},
         )
 
     def master_port(self) -> int | None:
         for port in self.sentinel_ports:
             try:
-                sentinel = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+                sentinel = redis.Redis(
+                    host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+                )
                 address = sentinel.sentinel_get_master_addr_by_name(MASTER)
                 if isinstance(address, tuple | list) and address:
                     return int(address[1])

@@ -35,7 +35,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.lab.redis import ADMIN_USER
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 _SKIP = re.compile(r"(?:[ \t\r]+|#[^\n]*|//[^\n]*|/\*.*?\*/)+", re.DOTALL)  # whitespace and comments
 _SIMPLE = re.compile(

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tapguard.errors import TapguardError
-from tapguard.lab.ports import free_ports
+from tapguard.foundation.errors import TapguardError
+from tapguard.foundation.ports import free_ports
 from tapguard.planning.project import Environment
 
 CREDENTIAL_ENV = (

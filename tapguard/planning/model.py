@@ -11,28 +11,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import json
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tapguard import inputs
-from tapguard.errors import TapguardError
-from tapguard.planning.redaction import redact_plan_json
+from tapguard.planning import intake
 
-SUPPORTED_MAJOR = "1"
+PlanError = intake.PlanError  # a plan file that cannot be used: exit 2, one line naming the file
+
 ACTIONS = frozenset({"no-op", "create", "read", "update", "delete", "forget"})
-# Terraform 0.12-1.1 wrote plan JSON format 0.1 (0.12-0.14) and 0.2 (0.15-1.1): the same shape as 1.x for
-# what tapguard reads (resource_changes, configuration, planned_values); after_sensitive arrived in 0.2.
-SUPPORTED_LEGACY = ("0.1", "0.2")
 _INDEX = re.compile(r'\[("(?:[^"\\]|\\.)*"|\d+)\]')
-
-
-class PlanError(TapguardError):
-    """A plan file that cannot be used: exit code 2, one line naming the file."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +115,9 @@ class Plan:
 
     @property
     def region(self) -> str | None:
-        aws = self.data.get("configuration", {}).get("provider_config", {}).get("aws", {})
-        value = aws.get("expressions", {}).get("region", {}).get("constant_value")
+        aws = ((self.data.get("configuration") or {}).get("provider_config") or {}).get("aws") or {}
+        region = (aws.get("expressions") or {}).get("region")
+        value = region.get("constant_value") if isinstance(region, dict) else None
         return str(value) if value else None
 
     def of_type(self, *types: str, mode: str = "managed") -> list[Resource]:
@@ -160,9 +151,9 @@ class Plan:
         """The configuration block of a module path ("" = root)."""
         found = self._modules.get(module)
         if found is None:
-            node = self.data.get("configuration", {}).get("root_module", {})
+            node = (self.data.get("configuration") or {}).get("root_module") or {}
             for part in _module_parts(module):
-                node = node.get("module_calls", {}).get(part, {}).get("module", {})
+                node = ((node.get("module_calls") or {}).get(part) or {}).get("module") or {}
             found = self._modules[module] = node
         return found
 
@@ -176,7 +167,7 @@ class Plan:
         expr = _dig(resource.config, attribute, None)
         if not isinstance(expr, dict):
             return Reference(resources=())
-        refs = list(expr.get("references", []))
+        refs = list(expr.get("references") or [])
         scope = _module_parts(strip_indexes(resource.module))
         found = self._follow(scope, refs, 0, (), resource.for_each_refs)
         # X[each.key] / X[count.index] in the same module: the instance with this resource's own key
@@ -209,7 +200,7 @@ class Plan:
                     continue
                 parent_scope, call = scope[:-1], scope[-1]
                 parent = self.module_config(".".join(f"module.{p}" for p in parent_scope))
-                arg = parent.get("module_calls", {}).get(call, {}).get("expressions", {}).get(name)
+                arg = (((parent.get("module_calls") or {}).get(call) or {}).get("expressions") or {}).get(name)
                 if not isinstance(arg, dict) or "references" not in arg:
                     continue  # a constant or the default: nothing to follow
                 sub = self._follow(parent_scope, arg["references"], depth + 1, ref_keys)
@@ -219,7 +210,7 @@ class Plan:
                     continue  # the bare "module.x" entry; the specific one carries the output
                 output = strip_indexes(parts[2])
                 config = self.module_config(".".join(f"module.{p}" for p in [*scope, child]))
-                out = config.get("outputs", {}).get(output, {}).get("expression", {})
+                out = ((config.get("outputs") or {}).get(output) or {}).get("expression") or {}
                 if "references" not in out:
                     unresolved.add(ref)
                     continue
@@ -250,72 +241,18 @@ class Plan:
 
 
 # ---------------------------------------------------------------- loading
-MAX_DEPTH = 128  # real plans nest < 40 levels; deeper documents would exhaust the recursion in redaction
-
-
-class _NonStandardNumber(ValueError):
-    pass
-
-
-def _refuse_constant(token: str) -> Any:
-    raise _NonStandardNumber(token)
-
-
-def _finite_float(token: str) -> float:
-    value = float(token)
-    if not math.isfinite(value):
-        raise _NonStandardNumber(token)
-    return value
-
-
-def check_depth(data: Any, name: str, limit: int = MAX_DEPTH) -> None:
-    """Refuse documents nested deeper than `limit` (iteratively: the check itself cannot overflow).
-
-    Level by level: no per-node bookkeeping, so a big plan is walked at the speed of its containers.
-    """
-    level: list[Any] = [data] if isinstance(data, (dict, list)) else []
-    depth = 1
-    while level:
-        if depth > limit:
-            raise PlanError(f"{name}: nested more than {limit} levels deep; not a plan")
-        below: list[Any] = []
-        for node in level:
-            values = node.values() if type(node) is dict else node
-            below.extend([v for v in values if type(v) is dict or type(v) is list])
-        level = below
-        depth += 1
-
-
 def load(path: Path) -> Plan:
-    """Load and validate a plan JSON file; every problem is one line naming the file."""
-    try:
-        # handed straight on: parse() holds the only reference and lets the bytes go once decoded
-        return parse(_Bytes(inputs.read_bytes(path, str(path))), str(path), path)
-    except TapguardError as exc:
-        if isinstance(exc, PlanError):
-            raise
-        raise PlanError(str(exc)) from None
-
-
-class _Bytes:
-    """A box for a file's bytes that parse() can empty: a big plan's bytes, text and objects are never all alive."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw: bytes | None = raw
-
-    def take(self) -> bytes:
-        raw, self.raw = self.raw, None
-        assert raw is not None
-        return raw
-
-
-def parse(raw: bytes | _Bytes, name: str, path: Path | None = None) -> Plan:
+    """Load a plan JSON file through the one way in (intake: bounded read, decoding, schema, redaction)."""
     with collector_paused():
-        data = _document(raw.take() if isinstance(raw, _Bytes) else raw, name)
-        check_depth(data, name)
-        validate(data, name)
-        # the document is ours alone: redacted in place, not copied
-        return from_dict(redact_plan_json(data, in_place=True)[0], name, path)
+        data, _ = intake.read(path, str(path))
+        return _build(data, str(path), path)
+
+
+def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
+    """A plan from bytes, through the one way in."""
+    with collector_paused():
+        data, _ = intake.admit(raw, name)
+        return _build(data, name, path)
 
 
 @contextlib.contextmanager
@@ -331,96 +268,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _document(raw: bytes, name: str) -> Any:
-    if not raw.strip():
-        raise PlanError(f"{name}: empty file, expected the output of `terraform show -json PLANFILE`")
-    if raw[:2] == b"PK":
-        raise PlanError(f"{name}: this is a binary plan file; convert it with `terraform show -json {name}`")
-    text = _decode(raw, name)
-    del raw  # the caller handed over its only reference: 1 byte per character less while parsing
-    try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "malformed JSON"
-        raise PlanError(f"{name}: {what} at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
-    except _NonStandardNumber as exc:
-        raise PlanError(f"{name}: {exc.args[0]} is not a JSON number (plan JSON never holds NaN or Infinity)") from None
-    except RecursionError:
-        raise PlanError(f"{name}: nested deeper than Python's JSON parser allows; not a plan") from None
-
-
-def _decode(raw: bytes, name: str) -> str:
-    """Plan JSON as text: UTF-8 (with or without a BOM), or UTF-16 as Terraform on Windows writes it through `>`."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw, encoding = raw[3:], "utf-8"
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif len(raw) >= 2 and raw[0] != 0 and raw[1] == 0:
-        encoding = "utf-16-le"  # no BOM: ASCII '{' then a zero byte
-    elif len(raw) >= 2 and raw[0] == 0 and raw[1] != 0:
-        encoding = "utf-16-be"
-    else:
-        encoding = "utf-8"
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{name}: not {encoding.upper()} text (byte {exc.start}); expected plan JSON") from None
-
-
 def validate(data: Any, name: str) -> None:
-    """Shape checks that must hold before anything else reads the document."""
-    if not isinstance(data, dict):
-        raise PlanError(f"{name}: top level is a JSON {type(data).__name__}, expected an object")
-    version = data.get("format_version")
-    if version is None:
-        raise PlanError(f"{name}: no format_version; not the output of `terraform show -json`")
-    if not isinstance(version, str) or not re.fullmatch(r"\d+\.\d+", version):
-        raise PlanError(f"{name}: format_version {version!r} is not of the form MAJOR.MINOR")
-    if version.split(".")[0] != SUPPORTED_MAJOR and version not in SUPPORTED_LEGACY:
-        raise PlanError(f"{name}: format_version {version} is not supported (tapguard reads 0.1, 0.2 and 1.x)")
-    if "resource_changes" not in data and "planned_values" not in data:
-        kind = "a state file (`terraform show -json` without a plan)" if "values" in data else "not a plan"
-        raise PlanError(f"{name}: {kind}; expected resource_changes and planned_values")
-    if data.get("errored") is True:
-        raise PlanError(f"{name}: the plan errored in terraform; fix the plan before checking it")
-    changes = data.get("resource_changes", [])
-    if not isinstance(changes, list):
-        raise PlanError(f"{name}: resource_changes is a {type(changes).__name__}, expected a list")
-    if "configuration" in data and not isinstance(data["configuration"], dict):
-        raise PlanError(f"{name}: configuration is not an object")
-    root_module = (data.get("configuration") or {}).get("root_module")
-    if root_module is not None and not isinstance(root_module, dict):
-        raise PlanError(f"{name}: configuration.root_module is a JSON {_json_type(root_module)}, expected an object")
-    for i, change in enumerate(changes):
-        if not isinstance(change, dict) or "address" not in change or "type" not in change:
-            raise PlanError(f"{name}: resource_changes[{i}] has no address/type")
-        for key in ("address", "type"):
-            if not isinstance(change[key], str) or not change[key]:
-                raise PlanError(f"{name}: resource_changes[{i}].{key} is a JSON {_json_type(change[key])}, expected a non-empty string")
-        body = change.get("change")
-        if not isinstance(body, dict) or "actions" not in body:
-            raise PlanError(f"{name}: resource_changes[{i}] ({change['address']}) has no change.actions")
-        actions = body["actions"]
-        if not isinstance(actions, list) or not actions or not all(a in ACTIONS for a in actions):
-            raise PlanError(
-                f"{name}: {change['address']} change.actions is {json.dumps(actions)[:60]}, expected a list of {', '.join(sorted(ACTIONS))}"
-            )
-        if body.get("after") is not None and not isinstance(body["after"], dict):
-            raise PlanError(f"{name}: {change['address']} change.after is a JSON {_json_type(body['after'])}, expected an object")
-        for key in ("after_unknown", "after_sensitive", "before_sensitive"):
-            marker = body.get(key)
-            if marker is True and key != "after_unknown" and isinstance(body.get("after" if key == "after_sensitive" else "before"), dict):
-                raise PlanError(f"{name}: {change['address']} change.{key} is true for the whole resource; terraform marks attributes")
-            if marker is not None and not isinstance(marker, (dict, list, bool)):
-                raise PlanError(f"{name}: {change['address']} change.{key} is a JSON {_json_type(marker)}, expected an object")
-    for key in ("planned_values", "prior_state", "output_changes", "variables"):
-        if data.get(key) is not None and not isinstance(data[key], dict):
-            raise PlanError(f"{name}: {key} is not an object")
+    """The declared schema of what tapguard reads (intake.validate)."""
+    intake.validate(data, name)
 
 
 def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan:
+    """A plan from a parsed document (validated here; redaction is the caller's: intake does it for files)."""
     validate(data, name)
-    changes = data.get("resource_changes", [])
+    return _build(data, name, path)
+
+
+def _build(data: dict[str, Any], name: str, path: Path | None) -> Plan:
+    changes = data.get("resource_changes") or []
     resources: list[Resource] = []
     by_address: dict[str, Resource] = {}
     plan = Plan(path=path, data=data, resources=resources, by_address=by_address)
@@ -482,18 +342,18 @@ def _attach_config(plan: Plan) -> None:
     index: dict[str, dict[str, Any]] = {}
 
     def walk(node: dict[str, Any], prefix: str) -> None:
-        for res in node.get("resources", []):
+        for res in node.get("resources") or []:
             addr = res.get("address", "")
             index[f"{prefix}.{addr}" if prefix else addr] = res
-        for call, body in node.get("module_calls", {}).items():
-            walk(body.get("module", {}), f"{prefix}.module.{call}" if prefix else f"module.{call}")
+        for call, body in (node.get("module_calls") or {}).items():
+            walk(body.get("module") or {}, f"{prefix}.module.{call}" if prefix else f"module.{call}")
 
-    walk(plan.data.get("configuration", {}).get("root_module", {}), "")
+    walk((plan.data.get("configuration") or {}).get("root_module") or {}, "")
     for r in plan.resources:
         entry = index.get(r.config_address, {})
-        r.config = entry.get("expressions", {})
+        r.config = entry.get("expressions") or {}
         iterate = entry.get("for_each_expression") or entry.get("count_expression") or {}
-        r.for_each_refs = list(iterate.get("references", []))
+        r.for_each_refs = list(iterate.get("references") or [])
 
 
 # ---------------------------------------------------------------- helpers
@@ -510,11 +370,6 @@ def _dig(node: Any, path: str, default: Any) -> Any:
         else:
             return default
     return node
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
 
 
 def strip_indexes(address: str) -> str:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tapguard.errors import TapguardError
-from tapguard.planning import config, hcl
+from tapguard.foundation import config
+from tapguard.foundation.errors import TapguardError
+from tapguard.planning import hcl
 
 ROOT_ENV = "TAPGUARD_ROOT"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 REDACTED = "(sensitive)"
@@ -55,56 +56,162 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
+# Credential-named attributes: their values are redacted wherever they sit, marked sensitive or not (terraform
+# marks only what the provider schema says; a hand-written or third-party plan may mark nothing). Exact names,
+# matched case-insensitively: a suffix rule would also hit flags like manage_master_user_password, which checks read.
+CREDENTIAL_NAMES = frozenset(
+    {
+        "password",
+        "passwd",
+        "password_wo",
+        "master_password",
+        "master_password_wo",
+        "master_user_password",
+        "admin_password",
+        "root_password",
+        "db_password",
+        "database_password",
+        "smtp_password",
+        "ses_smtp_password_v4",
+        "secret",
+        "client_secret",
+        "secret_string",
+        "secret_string_wo",
+        "secret_binary",
+        "secret_key",
+        "secret_access_key",
+        "aws_secret_access_key",
+        "access_key",
+        "token",
+        "auth_token",
+        "access_token",
+        "refresh_token",
+        "api_token",
+        "api_key",
+        "apikey",
+        "private_key",
+        "private_key_pem",
+        "private_key_openssh",
+        "private_key_pkcs8",
+        "key_material_base64",
+        "connection_string",
+        "credentials",
+    }
+)
+# where terraform mirrors a value with booleans (true = sensitive/unknown): walked as mirrors, never as values
+MIRRORS = frozenset({"after_unknown", "after_sensitive", "before_sensitive", "sensitive_values", "before_unknown"})
+# a value and the mirror that marks its sensitive parts, wherever the pair sits (resource_changes, resource_drift,
+# planned_values, prior_state, output_changes, deferred changes)
+PAIRS = (("before", "before_sensitive"), ("after", "after_sensitive"), ("values", "sensitive_values"))
+# maps whose keys are names people chose (a module called "token"), not attributes
+NAMED = frozenset({"module_calls", "provider_config"})
+# maps of declarations by name: a credential-named one has its value (or default) redacted, not its declaration
+DECLARED = frozenset({"variables", "outputs"})
+_VARIANTS = frozenset(v for n in CREDENTIAL_NAMES for v in (n, n.upper(), n.capitalize()))
+
+
+def rules_digest() -> str:
+    """What decides redaction, as a digest: a cached plan redacted under other rules is not reused."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update("|".join(sorted(CREDENTIAL_NAMES)).encode())
+    return digest.hexdigest()[:16]
+
+
 def redact_plan_json(data: dict[str, Any], in_place: bool = False) -> tuple[dict[str, Any], set[str]]:
     """A whole plan document with every sensitive value replaced: a copy, or `data` itself when in_place
     (a caller that owns a freshly parsed document: a big plan is then never held twice).
 
-    Returns the document and the set of secret strings it removed, so callers can scrub
-    any other text (logs) too. Values marked sensitive anywhere are also scrubbed
-    wherever else they appear verbatim (e.g. inside a JSON string attribute).
+    Replaced: values marked sensitive anywhere (before/after/values beside their *_sensitive mirror, outputs and
+    variables marked sensitive, defaults of sensitive variables) and values of credential-named attributes at any
+    depth, whatever their length or type. Returns the document and the secret strings it removed, so callers can
+    scrub any other text (logs) too; secrets of 8 characters or more are also scrubbed wherever else they appear
+    verbatim (inside a JSON string attribute, a key).
     """
     out = data if in_place else copy.deepcopy(data)
     secrets: set[str] = set()
-
-    def mark(node: dict[str, Any], value_key: str, sensitive_key: str) -> None:
-        if value_key in node and sensitive_key in node and _marks_anything(node[sensitive_key]):
-            secrets.update(_sensitive_leaves(node[value_key], node[sensitive_key]))
-            node[value_key] = redact(node[value_key], node[sensitive_key])
-
-    for change in out.get("resource_changes", []) or []:
-        body = change.get("change", {})
-        mark(body, "before", "before_sensitive")
-        mark(body, "after", "after_sensitive")
-
-    def walk_module(module: dict[str, Any]) -> None:
-        for res in module.get("resources", []) or []:
-            mark(res, "values", "sensitive_values")
-        for child in module.get("child_modules", []) or []:
-            walk_module(child)
-
-    for key in ("planned_values", "prior_state"):
-        section = out.get(key) or {}
-        values = section.get("values", section) if key == "prior_state" else section
-        walk_module(values.get("root_module", {}) if isinstance(values, dict) else {})
-        for output in (values.get("outputs", {}) if isinstance(values, dict) else {}).values():
-            if output.get("sensitive"):
-                secrets.update(_strings(output.get("value")))
-                output["value"] = REDACTED
-    for change in (out.get("output_changes") or {}).values():
-        for side in ("before", "after"):
-            flag = change.get(f"{side}_sensitive")
-            if flag:
-                secrets.update(_strings(change.get(side)))
-                change[side] = redact(change.get(side), flag)
-    root_vars = out.get("configuration", {}).get("root_module", {}).get("variables", {})
-    for name, var in (out.get("variables") or {}).items():
-        if root_vars.get(name, {}).get("sensitive"):
-            secrets.update(_strings(var.get("value")))
-            var["value"] = REDACTED
+    configuration = out.get("configuration")
+    root = configuration.get("root_module") if isinstance(configuration, dict) else None
+    root_vars = root.get("variables") if isinstance(root, dict) else None
+    variables = out.get("variables")
+    if isinstance(root_vars, dict) and isinstance(variables, dict):
+        for name, var in variables.items():
+            declared = root_vars.get(name)
+            if isinstance(var, dict) and isinstance(declared, dict) and declared.get("sensitive") and var.get("value") is not None:
+                secrets.update(_strings(var["value"]))
+                var["value"] = REDACTED
+    _walk(out, secrets)
     secrets = {s for s in secrets if len(s) >= 8 and s != REDACTED}
     if secrets:
         _scrub_tree(out, secrets)
     return out, secrets
+
+
+def _walk(root: Any, secrets: set[str]) -> None:
+    """Every object of the document once (iteratively): marked pairs, sensitive outputs/variables, credential names."""
+    stack: list[tuple[Any, str]] = [(root, "")]  # (node, the key it sits under)
+    while stack:
+        node, parent = stack.pop()
+        if isinstance(node, list):
+            stack.extend((v, "") for v in node if isinstance(v, (dict, list)))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for value_key, mirror_key in PAIRS:
+            if value_key in node and mirror_key in node and _marks_anything(node[mirror_key]):
+                secrets.update(_sensitive_leaves(node[value_key], node[mirror_key]))
+                node[value_key] = redact(node[value_key], node[mirror_key])
+        if node.get("sensitive") is True:  # an output or a variable declared sensitive
+            _redact_fields(node, secrets)
+        if parent not in NAMED and not _VARIANTS.isdisjoint(node):
+            for key in [k for k in node if k in _VARIANTS]:
+                if parent in DECLARED and isinstance(node[key], dict):
+                    _redact_fields(node[key], secrets)
+                else:
+                    node[key] = _redact_credential(node[key], secrets)
+        for key, value in node.items():
+            if key in MIRRORS:
+                node[key] = _mirror_only(value)
+            elif isinstance(value, (dict, list)):
+                stack.append((value, key))
+
+
+def _redact_fields(declaration: dict[str, Any], secrets: set[str]) -> None:
+    """An output's or a variable's value, and a variable's default."""
+    for key in ("value", "default"):
+        if declaration.get(key) is not None:
+            secrets.update(_strings(declaration[key]))
+            declaration[key] = REDACTED
+
+
+def _redact_credential(value: Any, secrets: set[str]) -> Any:
+    """Every scalar of a credential-named attribute's value (null stays null: unset); expression references are
+    addresses, not values, and stay."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {k: v if k == "references" else _redact_credential(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_credential(v, secrets) for v in value]
+    if isinstance(value, str):
+        secrets.add(value)
+    return REDACTED
+
+
+def _mirror_only(mirror: Any) -> Any:
+    """A mirror holds booleans, objects and arrays: anything else in it is not a mark and is replaced."""
+    if isinstance(mirror, bool) or mirror is None:
+        return mirror
+    if isinstance(mirror, dict):
+        if all(type(v) is bool for v in mirror.values()):
+            return mirror
+        return {k: _mirror_only(v) for k, v in mirror.items()}
+    if isinstance(mirror, list):
+        if all(type(v) is bool for v in mirror):
+            return mirror
+        return [_mirror_only(v) for v in mirror]
+    return REDACTED
 
 
 def _marks_anything(sensitive: Any) -> bool:

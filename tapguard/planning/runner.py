@@ -3,7 +3,8 @@
 The binary plan (which holds sensitive values) lives only in a temporary directory
 that is removed when the step ends; what is kept is the redacted plan JSON, under
 .tapguard/plans/<env>/<key>.json, where <key> hashes the HCL, the variables, the
-binary and the provider version, so an unchanged environment is not planned twice.
+binary and the provider version, tapguard's version and its redaction rules, so an
+unchanged environment is not planned twice and a plan redacted under other rules is never reused.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -24,14 +24,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tapguard.errors import TapguardError
+import tapguard
+from tapguard.foundation.errors import TapguardError
+from tapguard.planning import intake
 from tapguard.planning.project import Environment
-from tapguard.planning.redaction import redact_plan_json, scrub
-from tapguard.planning.toolchain import Toolchain
+from tapguard.planning.redaction import rules_digest, scrub
+from tapguard.planning.toolchain import Toolchain, run_bounded
 
 _SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]+)"', re.MULTILINE)
 _HASHED_SUFFIXES = (".tf", ".tfvars", ".hcl", ".zip", ".py", ".json", ".tftpl")
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"
+PLAN_TIMEOUT = 3600.0  # seconds one terraform init/plan/show may take before it is killed (a hung provider, a lock)
 BACKEND_ENV = "TAPGUARD_BACKEND_CONFIG"
 _INIT_LOCK = threading.Lock()
 
@@ -41,6 +44,17 @@ def plugin_cache_lock(state_dir: Path) -> Iterator[None]:
     """Terraform's plugin cache is not safe for concurrent installs: one init at a time,
     across threads and processes."""
     with _INIT_LOCK, (state_dir / "plugin-cache.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def key_lock(out: Path) -> Iterator[None]:
+    """One planner per cache entry across threads and processes; the others wait and read its result."""
+    with out.with_suffix(".lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -99,7 +113,8 @@ def cache_key(env: Environment, toolchain: Toolchain, mode: str, extra_vars: dic
     dirs = module_dirs(env.path)
     base = Path(os.path.commonpath([str(d) for d in dirs]))
     digest = hashlib.sha256()
-    digest.update(f"{CACHE_FORMAT}|{toolchain.binary.flavour}|{toolchain.binary.version}|".encode())
+    # tapguard's own version and its redaction rules too: a plan cached under other rules is not reused
+    digest.update(f"{CACHE_FORMAT}|{tapguard.__version__}|{rules_digest()}|{toolchain.binary.flavour}|{toolchain.binary.version}|".encode())
     digest.update(
         f"{toolchain.provider_version()}|{mode}|{json.dumps(extra_vars, sort_keys=True)}|{os.environ.get(BACKEND_ENV, '')}".encode()
     )
@@ -155,6 +170,14 @@ class PlanRunner:
         out = self.cache_dir / env.name / f"{key}.json"
         if self.use_cache and out.is_file():
             return PlanResult(env.name, out, time.monotonic() - started, True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with key_lock(out):  # another process (a test worker, a second check) planning the same content: wait, then reuse
+            if self.use_cache and out.is_file():
+                return PlanResult(env.name, out, time.monotonic() - started, True)
+            self._plan_into(env, extra, out)
+        return PlanResult(env.name, out, time.monotonic() - started, False)
+
+    def _plan_into(self, env: Environment, extra: dict[str, str], out: Path) -> None:
         with tempfile.TemporaryDirectory(prefix=f"tapguard-{env.name}-") as tmp:
             workdir = hermetic_copy(env, Path(tmp))
             run_env = {**os.environ, **self.toolchain.env(), **self.aws_env}
@@ -168,16 +191,10 @@ class PlanRunner:
             args += [f"-var={k}={v}" for k, v in sorted(extra.items())]
             self._run(env, args, workdir, run_env)
             shown = self._run(env, ["show", "-json", "plan.bin"], workdir, run_env, capture=True)
-        try:
-            data = json.loads(shown)
-        except json.JSONDecodeError as exc:
-            raise TapguardError(f"{env.name}: `show -json` did not print JSON ({exc.msg})") from None
-        redacted, _ = redact_plan_json(data)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp_out = out.with_suffix(".json.tmp")
-        tmp_out.write_text(json.dumps(redacted, indent=1, sort_keys=True))
-        tmp_out.replace(out)
-        return PlanResult(env.name, out, time.monotonic() - started, False)
+        # the one way in, as for a plan given from outside: decoded, validated, redacted, then written (atomically)
+        redacted, _ = intake.admit(shown.encode("utf-8"), f"{env.name}: `{self.toolchain.binary.flavour} show -json`")
+        del shown
+        intake.write_redacted(redacted, out.parent, out.name, f"plan cache {out}")
 
     def _backend_args(self, env: Environment, workdir: Path) -> list[str]:
         """The deployed state only for real-account plans that name a backend config; otherwise a
@@ -193,7 +210,7 @@ class PlanRunner:
 
     def _run(self, env: Environment, args: list[str], cwd: Path, run_env: dict[str, str], capture: bool = False) -> str:
         cmd = [str(self.toolchain.binary.path), *args]
-        proc = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True, check=False)
+        proc = run_bounded(cmd, PLAN_TIMEOUT, f"{env.name}: {self.toolchain.binary.flavour} {args[0]}", cwd=cwd, env=run_env)
         if proc.returncode != 0:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log = self.log_dir / f"{env.name}-{args[0]}.log"

@@ -6,20 +6,24 @@ TF_CLI_CONFIG_FILE pointing at a file under the project's .tapguard/ directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 BINARY_ENV = "TAPGUARD_TERRAFORM"
+VERSION_TIMEOUT = 30.0  # seconds `terraform version` may take (it answers in well under one)
 MIRROR_ENV = "TAPGUARD_PROVIDER_MIRROR"
 REGISTRY_ENV = "TAPGUARD_REGISTRY"  # "auto" (default), "on" or "off"
 
@@ -131,11 +135,33 @@ def find_binary() -> Binary:
     )
 
 
-def _describe_binary(path: Path) -> Binary:
+def run_bounded(cmd: list[str], timeout: float, what: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run a tool with a time limit; past it the tool and everything it started are killed (its own process group)
+    and the limit is named in a one-line error, so a hanging program never hangs tapguard."""
     try:
-        out = subprocess.run([str(path), "version", "-json"], capture_output=True, text=True, timeout=30, check=False)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True, **kwargs
+        )
     except OSError as exc:
-        raise TapguardError(f"cannot run {path}: {exc.strerror}") from exc
+        raise TapguardError(f"cannot run {cmd[0]}: {exc.strerror}") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise TapguardError(f"{what} did not finish within {timeout:g} s; killed it") from None
+    except BaseException:  # Ctrl-C: the tool goes too
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def _describe_binary(path: Path) -> Binary:
+    named = f"{BINARY_ENV}={os.environ[BINARY_ENV]}: " if os.environ.get(BINARY_ENV) else ""
+    out = run_bounded([str(path), "version", "-json"], VERSION_TIMEOUT, f"{named}`{path} version -json`")
     try:
         reported = json.loads(out.stdout)
         version = str(reported["terraform_version"])

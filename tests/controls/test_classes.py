@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tapguard.controls import classes
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 ROOT = Path(__file__).resolve().parents[2]
 PCI_CLASSES = ("data_store", "data_in_transit", "exposure", "identity", "keys", "logging_sink")

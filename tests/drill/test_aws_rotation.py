@@ -17,7 +17,7 @@ from botocore.stub import Stubber
 
 from tapguard.drill.targets.aws import AwsAurora, AwsElastiCache
 from tapguard.drill.targets.aws_rotation import AwsSecretRotation, wait_rotated
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 ARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:aurora-master-AbCdEf"
 OLD, NEW = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"

@@ -15,7 +15,7 @@ from botocore.stub import ANY, Stubber
 
 from tapguard.drill import safety
 from tapguard.drill.targets.aws import TEST_FAILOVER_CALLED, AwsAurora, AwsElastiCache
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import localaws
 
 CLUSTER = "aurora-transactions-dev"
@@ -85,8 +85,10 @@ def test_aurora_without_a_replica_in_another_az_is_refused(rds: Any) -> None:
 
 
 def test_aurora_rejects_other_faults(rds: Any) -> None:
-    with pytest.raises(TapguardError, match="only faults are failover"):
-        AwsAurora(Session(rds=rds), rds.cluster_name).inject("kill")
+    with pytest.raises(TapguardError, match=r"--fault kill is not an aws fault for aurora \(choose failover, rotate\)"):
+        AwsAurora(Session(rds=rds), rds.cluster_name, fault="kill")
+    with pytest.raises(TapguardError, match="built for --fault failover, not rotate"):
+        AwsAurora(Session(rds=rds), rds.cluster_name).inject("rotate")
 
 
 # ---------------------------------------------------------------- ElastiCache (Stubber on the real model)

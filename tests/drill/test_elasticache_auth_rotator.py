@@ -21,8 +21,8 @@ from moto import mock_aws
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tapguard.foundation.ports import free_ports
 from tapguard.lab import processes
-from tapguard.lab.ports import free_ports
 from tapguard.lab.rotation import ADMIN_USER, STEPS, LabElastiCache, RotatingSecrets, load_rotator, rotate
 
 pytestmark = pytest.mark.lab

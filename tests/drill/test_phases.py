@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tapguard.drill.faults import Fault, registry
 from tapguard.drill.journal import new_journal
 from tapguard.drill.phases import DrillRun, rollback, steady_state_before
 from tapguard.drill.probe import Writer
@@ -27,7 +28,8 @@ class RefusingThenFast(Writer):
 
 
 class InMemory(FailoverTarget):
-    component = engine = "memory"
+    component = engine = kind = "memory"
+    default_fault = "nothing"
 
     def __init__(self, refusing_for: float) -> None:
         super().__init__()
@@ -37,16 +39,19 @@ class InMemory(FailoverTarget):
     def describe(self) -> dict[str, Any]:
         return {"kind": "memory"}
 
-    def preconditions(self) -> list[str]:
+    def ready(self) -> list[str]:
         return []
 
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         until = time.monotonic() + self.refusing_for
         return lambda: RefusingThenFast(until)
 
-    def inject(self, fault: str) -> dict[str, Any]:
+    def _inject(self) -> dict[str, Any]:
         self.injected = True
         return {}
+
+
+InMemory.faults = registry(Fault("nothing", "records that it was injected", InMemory._inject))
 
 
 def before(target: InMemory, settings: DrillSettings) -> tuple[bool, dict[str, Any]]:

@@ -83,13 +83,49 @@ def test_a_service_that_answers_but_limps_on_fails_and_says_why() -> None:
     assert result.steady_after["met"] is False
 
 
-def test_time_to_steady_state_counts_from_the_end_of_the_fault() -> None:
-    # recovered at 7 s, but the frozen writer thaws at 12 s: steady state is judged from the thaw on
+def test_time_to_steady_state_counts_from_recovery_and_the_thaw_is_reported_apart() -> None:
+    # recovered at 7 s while the frozen writer thaws at 12 s: steady again from recovery (2 s after the fault), and
+    # still steady once the writer thawed (0 s after it), each reported; the old reading (7 s, from the thaw) is gone
     rows = writes(0, 5, 1) + writes(5, 7, 1, ok=0, seq0=1000, step=0.05) + writes(7, 20, 2, seq0=2000)
     cols = columns(sorted(rows))
     result = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0, fault_end=12.0)
     assert result.passed, result.reasons
-    assert result.time_to_steady_s == 7.0 and result.steady_after["since_s"] == 12.0 and result.fault_end_s == 12.0
+    assert result.time_to_steady_s == 2.002 and result.steady_after["since_s"] == 7.002 and result.fault_end_s == 12.0
+    assert result.time_to_steady_after_fault_end_s == 0.0 and result.steady_after_fault_end["since_s"] == 12.0
+
+
+def test_a_thaw_that_breaks_the_service_fails_even_after_a_fast_recovery() -> None:
+    # recovered at 7 s; the writer thaws at 12 s and from then on every other write fails
+    rows = writes(0, 5, 1) + writes(5, 7, 1, ok=0, seq0=1000, step=0.05) + writes(7, 12, 2, seq0=2000)
+    rows += writes(12, 20, 2, seq0=5000, step=0.02) + writes(12.01, 20, 2, ok=0, seq0=9000, step=0.02)
+    cols = columns(sorted(rows))
+    result = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0, fault_end=12.0)
+    assert result.time_to_steady_s == 2.002 and result.time_to_steady_after_fault_end_s is None
+    assert not result.passed and any(r.startswith("after the fault ended: service limps on") for r in result.reasons), result.reasons
+    assert "closest_since" not in result.steady_after_fault_end and result.steady_after_fault_end["closest_since_s"] >= 12.0
+
+
+def test_what_was_not_measured_is_unknown_never_zero_and_fails() -> None:
+    rows = writes(0, 5, 1) + writes(5, 7, 1, ok=0, seq0=1000, step=0.05) + writes(7, 20, 2, seq0=2000)
+    cols = columns(sorted(rows))
+    unread = verdict.decide(cols, 0.0, 5.0, {}, None, 30.0, False, 100.0, settle_s=3.0)
+    assert unread.lost is None and unread.unconfirmed_lost is None and unread.lost_primary_only is None
+    assert unread.unknown == {"lost": "the acknowledged writes could not be read back"} and not unread.passed
+    # the writer never came back: no downtime, no steady state, and the verdict says why
+    dead = columns(sorted(writes(0, 5, 1) + writes(5, 9, 1, ok=0, seq0=1000, step=0.05)))
+    never = verdict.decide(dead, 0.0, 5.0, {}, set(dead["seq"]), 30.0, False, 100.0, settle_s=3.0)
+    assert never.downtime_s is None and never.time_to_steady_s is None and not never.passed
+    assert set(never.unknown) == {"downtime_s", "time_to_steady_s"} and never.lost == 0
+
+
+def test_the_console_prints_unknown_with_its_reason() -> None:
+    from tapguard.cli.drill import measured
+
+    assert measured({"lost": 0}, "lost") == "0" and measured({"downtime_s": 1.5}, "downtime_s", " s") == "1.5 s"
+    assert measured({"lost": None, "unknown": {"lost": "the acknowledged writes could not be read back"}}, "lost") == (
+        "unknown (the acknowledged writes could not be read back)"
+    )
+    assert measured({}, "time_to_steady_s") == "unknown (not measured)"
 
 
 def test_writes_the_old_writer_acknowledges_after_promotion_must_survive() -> None:
@@ -124,3 +160,18 @@ def test_a_window_shorter_than_the_settle_window_proves_nothing() -> None:
     result = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0)
     assert not result.passed and result.steady_after["met"] is False and result.steady_after["incomplete"] is True
     assert any("probe stopped before a 3 s settle window" in r for r in result.reasons), result.reasons
+
+
+def test_writes_acknowledged_without_a_replica_are_counted_and_fail_when_a_replica_is_required() -> None:
+    # a PostgreSQL new writer in wait_primary: commits return with no synchronous standby (replicated 0)
+    rows = writes(0, 5, 1) + writes(5, 7, 1, ok=0, seq0=1000, step=0.05) + writes(7, 20, 2, seq0=2000)
+    rows = [(s, e, q, ok, 0 if 7 <= s < 8 and ok else 1, srv) for s, e, q, ok, _, srv in rows]
+    alone = sum(1 for r in rows if r[4] == 0)
+    cols = columns(sorted(rows))
+    lenient = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0)
+    assert lenient.passed and lenient.acknowledged_without_replica == alone > 90 and lenient.acknowledged_replica_not_asked == 0
+    strict = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, False, 100.0, settle_s=3.0, strict_replica_ack=True)
+    assert not strict.passed and f"{alone} writes acknowledged without a synchronous replica (--require-replica-ack)" in strict.reasons
+    # Redis with WAIT: a write no replica confirmed is not acknowledged at all, so none is counted "without replica"
+    waited = verdict.decide(cols, 0.0, 5.0, {}, set(cols["seq"]), 30.0, True, 100.0, strict_replica_ack=True)
+    assert waited.acknowledged_without_replica == 0 and waited.acknowledged == lenient.acknowledged - alone

@@ -20,7 +20,7 @@ from tapguard.controls import FAIL, PASS
 from tapguard.e2e import endpoint as deploy_endpoint
 from tapguard.e2e import leftovers, run, runtime, state
 from tapguard.e2e.deploy import Workspace
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import project, toolchain
 
 pytestmark = pytest.mark.terraform

@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tapguard.cli import main
-from tapguard.errors import TapguardError
 from tapguard.evidence import signing
 from tapguard.evidence.bundle import EvidenceBundle
 from tapguard.evidence.chain import verify_chain
 from tapguard.evidence.paths import check_segment
+from tapguard.foundation.errors import TapguardError
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -50,7 +50,7 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
-def test_signed_bundle_verifies_with_its_key_and_unsigned_is_integrity_only(
+def test_signed_bundle_verifies_with_its_key_and_unsigned_is_integrity_only_without_one(
     tmp_path: Path, keys: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     private, public, _ = keys
@@ -58,8 +58,10 @@ def test_signed_bundle_verifies_with_its_key_and_unsigned_is_integrity_only(
     unsigned = make_bundle(tmp_path / "b")
     code, out = cli(capsys, "evidence", "verify", str(signed), "--key", str(public))
     assert code == 0 and "OK" in out and "signed by ed25519:" in out
-    code, out = cli(capsys, "evidence", "verify", str(unsigned), "--key", str(public))
+    code, out = cli(capsys, "evidence", "verify", str(unsigned))
     assert code == 4 and "INTEGRITY ONLY" in out and "unsigned" in out
+    code, out = cli(capsys, "evidence", "verify", str(unsigned), "--key", str(public))
+    assert code == 1 and "unsigned but --key" in out, "with --key, a missing signature is a failure, never integrity only"
     code, out = cli(capsys, "evidence", "verify", str(signed))
     assert code == 4 and "pass --key" in out, "a signature nobody checked is not a pass"
     envelope = json.loads((signed / "manifest.dsse.json").read_text())
@@ -163,8 +165,13 @@ def test_verify_catches_tampering(tmp_path: Path, keys: tuple[Path, Path, Path],
         os.mkfifo(bundle / "report.md")
     elif case == "socket":
         sock = socket.socket(socket.AF_UNIX)
-        sock.bind(str(bundle / "plans" / "s"))
-        sock.close()
+        here = Path.cwd()
+        os.chdir(bundle / "plans")  # a relative name: AF_UNIX paths are limited to 108 bytes, tmp paths under xdist are longer
+        try:
+            sock.bind("s")
+        finally:
+            os.chdir(here)
+            sock.close()
     elif case == "nested manifest.json":
         (bundle / "plans" / "manifest.json").write_text("{}")
     elif case == "manifest lists a path outside":

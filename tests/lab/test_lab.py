@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tapguard.drill.runner import run_drill
+from tapguard.drill.runner import DrillInterrupted, run_drill
 from tapguard.drill.settings import DrillSettings
 from tapguard.drill.targets.lab import LabRedis
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.lab import processes
 from tapguard.lab.lab import Lab, LabState, lab_parent
 from tapguard.lab.redis import RedisLab
@@ -30,7 +30,7 @@ def _listening(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def _assert_gone(state: LabState) -> None:
-    assert not processes.matching(state.directory)
+    assert not [p for p in processes.snapshot(zombies=True) if state.directory in p.cmdline]
     assert not [p for p in _ports(state) if _listening(p)]
     assert not Path(state.directory).exists()
 
@@ -85,8 +85,11 @@ def test_interrupted_drill_restores_the_lab_and_keeps_a_partial_journal(lab: Lab
             raise KeyboardInterrupt
 
     # a modest rate: this is about Ctrl-C, and a busy machine must not abort it at the steady-state check
-    journal = run_drill(target, DrillSettings(fault="kill", rate=100), progress=interrupt)
+    with pytest.raises(DrillInterrupted) as stopped:  # the caller gets the journal and the interrupt: it stops too
+        run_drill(target, DrillSettings(rate=100, steady_seconds=1.0, settle_seconds=1.0), progress=interrupt)
+    journal = stopped.value.journal
     assert journal["status"] == "interrupted" and not journal["verdict"]["passed"]
+    assert journal["verdict"]["lost"] == 0 and journal["verdict"]["unknown"].get("lost") is None  # read back after the restore
     assert journal["rollbacks"] and journal["rollbacks"][0]["status"] == "succeeded"
     assert lab.redis(state).healthy()
     lab.down()

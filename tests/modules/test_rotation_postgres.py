@@ -46,7 +46,7 @@ def postgres() -> Iterator[dict[str, Any]]:
     """A throwaway PostgreSQL with a superuser and an application login, password auth only."""
     if not (PG_BIN / "postgres").exists():
         pytest.fail(f"PostgreSQL 15 is not installed ({PG_BIN}); run: tapguard lab install")
-    from tapguard.lab.ports import free_ports
+    from tapguard.foundation.ports import free_ports
 
     user = _user()
     entry = pwd.getpwnam(user)

@@ -220,6 +220,33 @@ def test_action_runs_the_check_and_publishes_every_report(action_run: Runner, sc
     assert [(name, code) for name, code, _ in action_run.failed] == [("fail-on-findings", 1)]
 
 
+@pytest.mark.parametrize(
+    ("stacks", "exit_code", "verdict", "failed"),
+    [("infra/missing", "2", "ERROR", [("fail-on-findings", 2)]), ("infra/prod", "1", "FAIL", [])],
+)
+def test_without_fail_on_findings_a_finding_is_green_and_a_tool_error_red(
+    action_run: Runner, scratch: Path, base_install: tuple[Path, Path], stacks: str, exit_code: str, verdict: str, failed: list[Any]
+) -> None:
+    # action_run ran first: its bundle lies in tapguard-evidence/ and must never pass for this run's
+    tapguard, project = base_install
+    runner = Runner(
+        workspace=scratch,
+        python_bin=tapguard.parent,
+        inputs={"stacks": stacks, "checkov": "false", "waivers": "compliance/waivers.yaml", "fail-on-findings": "false"},
+        github={"action_path": str(project), "event_name": "pull_request", "token": "not-a-token", "workspace": str(scratch)},
+    )
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert {"bundle", "verdict", "exit-code"} <= set(action["outputs"])  # what callers read is declared
+    runner.run_action(action)
+    check = runner.steps["check"]
+    assert (check["exit-code"], check["verdict"]) == (exit_code, verdict), runner.failed
+    assert [(name, code) for name, code, _ in runner.failed] == failed
+    if verdict == "ERROR":
+        assert check["bundle"] == "" and "actions/upload-artifact" not in dict(runner.used)
+    else:
+        assert Path(check["bundle"]) != Path(action_run.steps["check"]["bundle"])
+
+
 def test_action_with_checkov_installs_it_from_the_lock_and_runs_the_baseline(
     scratch: Path, base_install: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -4,9 +4,6 @@ keep no token, no expression interpolated into a script, zizmor clean at medium 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +48,3 @@ def test_no_expression_is_interpolated_into_a_script(path: Path) -> None:
     for step in steps(yaml.safe_load(path.read_text())):
         run = step.get("run", "")
         assert "${{" not in run, f"{path.name}: step {step.get('name') or run.splitlines()[0]!r} interpolates into its script"
-
-
-def test_zizmor_finds_nothing_at_medium_or_above() -> None:
-    beside = Path(sys.executable).parent / "zizmor"  # a venv's tools need not be on PATH
-    zizmor = str(beside) if beside.exists() else shutil.which("zizmor")
-    if zizmor is None:
-        pytest.skip("zizmor is in the dev extra (nox -s lint runs it)")
-    proc = subprocess.run(
-        [zizmor, "--offline", "--min-severity", "medium", "--format", "plain", *map(str, FILES)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

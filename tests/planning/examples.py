@@ -27,7 +27,7 @@ from pathlib import Path
 
 import tftest
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import localaws, project, toolchain
 from tapguard.planning.redaction import redact_plan_json, scrub
 from tapguard.planning.runner import cache_key, hermetic_copy, plugin_cache_lock

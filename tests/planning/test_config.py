@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from tapguard.controls import engine
-from tapguard.planning import config, model, project
+from tapguard.foundation import config
+from tapguard.foundation.errors import TapguardError
+from tapguard.planning import model, project
 from tapguard.planning.toolchain import parse_version, version_key
 
 TF = 'provider "aws" {\n  region = "us-east-1"\n}\n'
@@ -89,3 +91,59 @@ def test_provider_versions_compare_as_versions() -> None:
     assert sorted(["5.99.1", "5.100.0", "5.9.0"], key=version_key)[-1] == "5.100.0"
     assert parse_version("dev") is None and parse_version("1") is None
     assert parse_version("1.12.0-beta1") is not None and parse_version("v1.11.2") is not None
+
+
+def test_forbid_scope_all_is_a_declared_boolean(tmp_path: Path) -> None:
+    (tmp_path / "tapguard.toml").write_text("forbid_scope_all = true\n")
+    assert config.load(tmp_path).forbid_scope_all is True
+    assert config.load(tmp_path / "nowhere").forbid_scope_all is False  # no config: waivers with scope all are allowed
+    (tmp_path / "tapguard.toml").write_text('forbid_scope_all = "yes"\n')
+    with pytest.raises(TapguardError, match=r"tapguard.toml: forbid_scope_all: expected true/false, got a string$"):
+        config.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("drills = true\n", "drills: expected a path string, got a boolean"),
+        ("evidence = ''\n", "evidence: expected a non-empty string"),
+        ("output = []\n", "output: expected at least 1 entry"),
+        ("output = [1]\n", "output[0]: expected a string, got an integer"),
+        ("drill_outputs = 3\n", "drill_outputs: expected a table, got an integer"),
+        ("[drill_outputs]\nregion = 3\n", "drill_outputs.region: expected the stack's output name, got an integer"),
+        ("environments = 3\n", "environments: expected a list of paths or a table of environments"),
+        ("[environments]\nprod = 3\n", "environments.prod: expected a table with path (and profile), got an integer"),
+        ('[environments.prod]\npath = "infra/prod"\nprofile = 3\n', "environments.prod.profile: expected a table or a YAML file path"),
+        (
+            '[environments.prod]\npath = "infra/prod"\nprofile = { region = 3 }\n',
+            "prod.profile.region: expected a string or nothing, got an integer",
+        ),
+        ('[environments.prod]\npath = "infra/prod"\nprofile = { skip = [1] }\n', "prod.profile.skip[0]: expected a string, got an integer"),
+        ("[tool.tapguard]\nforbid_scope_all = 1\n", "tool.tapguard.forbid_scope_all: expected true/false, got an integer"),
+    ],
+)
+def test_every_config_key_is_type_checked_naming_the_key(foreign: Path, toml: str, message: str) -> None:
+    (foreign / "pyproject.toml").unlink()
+    (foreign / "tapguard.toml").write_text(toml)
+    with pytest.raises(TapguardError) as caught:
+        config.load(foreign)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"), [("dir", "is a directory, not a file"), ("loop", "symlink loop"), ("dangling", "dangling symlink")]
+)
+def test_a_broken_tapguard_toml_is_named_not_missing(tmp_path: Path, kind: str, message: str) -> None:
+    marker = tmp_path / "tapguard.toml"
+    if kind == "dir":
+        marker.mkdir()
+    elif kind == "loop":
+        marker.symlink_to(tmp_path / "other.toml")
+        (tmp_path / "other.toml").symlink_to(marker)
+    else:
+        marker.symlink_to(tmp_path / "gone.toml")
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(TapguardError) as caught:
+        project.find_root(tmp_path / "sub")
+    assert str(caught.value) == f"{marker}: {message}" or str(caught.value).startswith(f"{marker}: {message}")
+    assert "no tapguard project found" not in str(caught.value)

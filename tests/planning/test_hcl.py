@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import hcl, project
 
 ROOT = Path(__file__).resolve().parents[2]

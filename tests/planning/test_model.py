@@ -163,16 +163,20 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
     ("state not plan", json.dumps({"format_version": "1.0", "values": {}}).encode(), "a state file"),
     ("neither", json.dumps({"format_version": "1.0", "foo": 1}).encode(), "not a plan"),
     ("errored plan", json.dumps({**_valid(), "errored": True}).encode(), "the plan errored"),
-    ("resource_changes object", json.dumps({**_valid(), "resource_changes": {}}).encode(), "resource_changes is a dict"),
+    (
+        "resource_changes object",
+        json.dumps({**_valid(), "resource_changes": {}}).encode(),
+        "resource_changes is a JSON object, expected an array",
+    ),
     (
         "change without address",
         json.dumps({**_valid(), "resource_changes": [{"type": "x"}]}).encode(),
-        "resource_changes[0] has no address",
+        "resource_changes[0].address is missing",
     ),
     (
         "change without actions",
         json.dumps({**_valid(), "resource_changes": [{"address": "a.b", "type": "a", "change": {}}]}).encode(),
-        "has no change.actions",
+        "resource_changes[0].change.actions is missing",
     ),
     (
         "after not object",
@@ -181,7 +185,7 @@ BAD_INPUTS: list[tuple[str, bytes, str]] = [
         ).encode(),
         "change.after is a JSON number, expected an object",
     ),
-    ("configuration list", json.dumps({**_valid(), "configuration": []}).encode(), "configuration is not an object"),
+    ("configuration list", json.dumps({**_valid(), "configuration": []}).encode(), "configuration is a JSON array, expected an object"),
 ]
 
 

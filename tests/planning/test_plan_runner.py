@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import model, project, toolchain
 from tapguard.planning.redaction import REDACTED
 from tapguard.planning.runner import PlanRunner, cache_key, module_dirs

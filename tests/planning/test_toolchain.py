@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import toolchain
 
 

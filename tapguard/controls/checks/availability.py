@@ -22,7 +22,7 @@ def aurora_multi_az(ctx: Context) -> Iterator[Finding]:
     clusters = yield from ctx.need("aws_rds_cluster", "no Aurora cluster to verify")
     instances = ctx.resources("aws_rds_cluster_instance")
     for c in clusters:
-        mine = [i for i in instances if c.address in i.references("cluster_identifier").resources]
+        mine = ctx.referencing(c, "cluster_identifier", instances)
         yield ctx.verdict(len(mine) >= 2, c, "instances", len(mine), ">= 2 (writer + at least one replica)", "no replica to fail over to")
         zones = [i.get("availability_zone") for i in mine]
         if all(zones) and mine:
@@ -140,7 +140,7 @@ def efs_multi_az(ctx: Context) -> Iterator[Finding]:
         yield ctx.verdict(
             not one_zone, fs, "availability_zone_name", fs.get("availability_zone_name"), "unset (regional)", "One Zone file system"
         )
-        mine = [t for t in targets if fs.address in t.references("file_system_id").resources]
+        mine = ctx.referencing(fs, "file_system_id", targets)
         subnets = [s for t in mine for s in t.referenced("subnet_id", "aws_subnet")]
         zones = _azs_of_subnets(subnets)
         # a for_each over a subnet list references every subnet: count the targets as well as their AZs
@@ -169,7 +169,7 @@ def efs_backups(ctx: Context) -> Iterator[Finding]:
     systems = yield from ctx.need("aws_efs_file_system", "no EFS file system to verify")
     policies = ctx.resources("aws_efs_backup_policy")
     for fs in systems:
-        mine = [p for p in policies if fs.address in p.references("file_system_id").resources]
+        mine = ctx.referencing(fs, "file_system_id", policies)
         enabled = any(p.get("backup_policy.0.status") == "ENABLED" for p in mine)
         yield ctx.verdict(
             enabled, fs, "backup_policy", [p.get("backup_policy.0.status") for p in mine], "ENABLED", "file system is not backed up"
@@ -215,12 +215,7 @@ def network_spans_azs(ctx: Context) -> Iterator[Finding]:
         for table in ctx.resources("aws_route_table"):
             if n.address not in table.references("route").resources:
                 continue
-            served = [
-                s
-                for a in associations
-                if table.address in a.references("route_table_id").resources
-                for s in a.referenced("subnet_id", "aws_subnet")
-            ]
+            served = [s for a in ctx.referencing(table, "route_table_id", associations) for s in a.referenced("subnet_id", "aws_subnet")]
             zones = _azs_of_subnets(served)
             yield ctx.verdict(
                 zones <= nat_zone,
@@ -270,11 +265,7 @@ def _controller(service: Resource) -> str:
 
 
 def _deployment_groups(ctx: Context, service: Resource) -> list[Resource]:
-    return [
-        g
-        for g in ctx.resources("aws_codedeploy_deployment_group")
-        if service.address in g.references("ecs_service.0.service_name").resources
-    ]
+    return ctx.referencing(service, "ecs_service.0.service_name", ctx.resources("aws_codedeploy_deployment_group"))
 
 
 def _not_asked(ctx: Context) -> Finding:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tapguard.controls.checks import iam_policy
+from tapguard.controls import iam_policy
 from tapguard.controls.engine import Context, Finding, as_list, check
 
 TRUE_STRINGS = ("true",)
@@ -186,7 +186,7 @@ def efs_tls(ctx: Context) -> Iterator[Finding]:
     systems = yield from ctx.need("aws_efs_file_system", "no EFS file system to verify")
     policies = ctx.resources("aws_efs_file_system_policy")
     for fs in systems:
-        mine = [p for p in policies if fs.address in p.references("file_system_id").resources]
+        mine = ctx.referencing(fs, "file_system_id", policies)
         denies = False
         for p in mine:
             doc = iam_policy.document(p, "policy") or {}

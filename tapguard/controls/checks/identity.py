@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tapguard.controls.checks import iam_policy
+from tapguard.controls import iam_policy
 from tapguard.controls.engine import Context, Finding, as_list, check, containers
 from tapguard.planning.model import Resource
 

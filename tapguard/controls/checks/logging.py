@@ -40,7 +40,7 @@ def vpc_flow_logs(ctx: Context) -> Iterator[Finding]:
     vpcs = yield from ctx.need("aws_vpc", "no VPC to verify")
     flows = ctx.resources("aws_flow_log")
     for vpc in vpcs:
-        mine = [f for f in flows if vpc.address in f.references("vpc_id").resources]
+        mine = ctx.referencing(vpc, "vpc_id", flows)
         if not mine:
             yield ctx.fail(vpc, "flow_log", None, "an aws_flow_log with traffic_type ALL", "no flow log for this VPC")
         for f in mine:
@@ -75,7 +75,7 @@ def api_logging(ctx: Context) -> Iterator[Finding]:
             "destination_arn and format",
             "no access log",
         )
-        mine = [m for m in settings if s.address in m.references("stage_name").resources]
+        mine = ctx.referencing(s, "stage_name", settings)
         if not mine:
             yield ctx.fail(s, "method_settings", None, "aws_api_gateway_method_settings for */*", "no execution logging or metrics")
         for m in mine:
@@ -152,7 +152,7 @@ def waf_logging(ctx: Context) -> Iterator[Finding]:
     acls = yield from ctx.need("aws_wafv2_web_acl", "no web ACL to verify")
     configs = ctx.resources("aws_wafv2_web_acl_logging_configuration")
     for acl in acls:
-        mine = [c for c in configs if acl.address in c.references("resource_arn").resources]
+        mine = ctx.referencing(acl, "resource_arn", configs)
         if not mine:
             yield ctx.fail(acl, "logging", None, "an aws_wafv2_web_acl_logging_configuration", "WAF decisions are not logged")
         for c in mine:

@@ -53,10 +53,7 @@ def private_data_subnets(ctx: Context) -> Iterator[Finding]:
     associations = ctx.resources("aws_route_table_association")
     for subnet_address in sorted(data):
         tables = [
-            t
-            for a in associations
-            if subnet_address in a.references("subnet_id").resources
-            for t in a.referenced("route_table_id", "aws_route_table")
+            t for a in ctx.referencing(subnet_address, "subnet_id", associations) for t in a.referenced("route_table_id", "aws_route_table")
         ]
         if not tables:
             yield ctx.fail(
@@ -180,7 +177,7 @@ def default_security_group_closed(ctx: Context) -> Iterator[Finding]:
     vpcs = yield from ctx.need("aws_vpc", "no VPC to verify")
     defaults = ctx.resources("aws_default_security_group")
     for vpc in vpcs:
-        mine = [d for d in defaults if vpc.address in d.references("vpc_id").resources]
+        mine = ctx.referencing(vpc, "vpc_id", defaults)
         if not mine:
             yield ctx.fail(
                 vpc,
@@ -206,11 +203,7 @@ def waf_in_front_of_apis(ctx: Context) -> Iterator[Finding]:
         yield ctx.expect(acl, "rule", bool, "at least one (managed) rule", "web ACL has no rules")
     associations = ctx.resources("aws_wafv2_web_acl_association")
     for stage in stages:
-        linked = [
-            a
-            for a in associations
-            if stage.address in a.references("resource_arn").resources and a.referenced("web_acl_arn", "aws_wafv2_web_acl")
-        ]
+        linked = [a for a in ctx.referencing(stage, "resource_arn", associations) if a.referenced("web_acl_arn", "aws_wafv2_web_acl")]
         yield ctx.verdict(
             bool(linked),
             stage,

@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import WaiterError
@@ -20,17 +21,18 @@ from psycopg.conninfo import make_conninfo
 
 from tapguard.drill.clients import PostgresWriter, RedisWriter, postgres_accepts, postgres_readback, prepare_postgres, redis_readback
 from tapguard.drill.credentials import SecretCredential
+from tapguard.drill.faults import Fault, registry
+from tapguard.drill.locks import aws_lock_path
 from tapguard.drill.probe import Writer
 from tapguard.drill.targets.aws_rotation import AwsSecretRotation
 from tapguard.drill.targets.base import FailoverTarget
 from tapguard.drill.targets.rotation import CONNECTION_AGE_S
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 AURORA_STARTED = ("Started cross AZ failover", "Started same AZ failover")
 AURORA_DONE = "Completed failover"
 TEST_FAILOVER_CALLED = "Test Failover API called"
 TEST_FAILOVER_QUOTA = 15  # node groups per rolling 24 h (TestFailover API reference)
-AWS_FAULTS = ("failover", "rotate")
 
 
 def _wait_available(waiter: Any, what: str, delay: int, max_attempts: int, **kwargs: Any) -> None:
@@ -53,6 +55,8 @@ def _secret_json(session: Any, arn: str) -> dict[str, Any]:
 class AwsAurora(FailoverTarget):
     component = "aurora"
     engine = "Aurora PostgreSQL"
+    kind = "aws"
+    default_fault = "failover"
 
     def __init__(
         self,
@@ -62,15 +66,14 @@ class AwsAurora(FailoverTarget):
         target_instance: str | None = None,
         database: str = "transactions",
         fis_template: str | None = None,
-        fault: str = "failover",
+        fault: str | None = None,
         wait_delay: int = 10,
+        arn: str | None = None,
     ) -> None:
-        super().__init__()
-        if fault not in AWS_FAULTS:
-            raise TapguardError(f"on AWS the fault is one of {', '.join(AWS_FAULTS)} (got {fault!r})")
+        super().__init__(fault)
         self.session = session
         self.rds = session.client("rds")
-        self.fault = fault
+        self.arn = arn
         self.wait_delay = wait_delay
         self.rotation: AwsSecretRotation | None = None
         self.cluster_id = cluster_id
@@ -100,7 +103,12 @@ class AwsAurora(FailoverTarget):
             "via": "fis" if self.fis_template else "FailoverDBCluster",
         }
 
-    def _failover_preconditions(self) -> list[str]:
+    def lock_path(self) -> Path:
+        if self.arn is None:
+            self.arn = str(self.cluster()["DBClusterArn"])
+        return aws_lock_path(self.arn)
+
+    def ready(self) -> list[str]:
         problems = []
         cluster = self.cluster()
         if cluster.get("Status") != "available":
@@ -156,20 +164,19 @@ class AwsAurora(FailoverTarget):
 
     def prepare(self) -> None:
         prepare_postgres(self.conninfo())
-        if self.fault == "rotate":
-            assert self.secret_arn is not None  # conninfo() refused a missing secret
-            self.rotation = AwsSecretRotation(self.session.client("secretsmanager"), self.secret_arn, "password", self.accepts)
+        super().prepare()
 
-    def preconditions(self) -> list[str]:
-        problems = self._failover_preconditions()
-        if self.fault == "rotate":
-            # a rotation needs a healthy cluster, not a spare replica
-            problems = [p for p in problems if p.startswith("cluster status")]
-            if not self.secret_arn:
-                return [*problems, "no database secret to rotate: give --secret-arn (the master secret output by the stack)"]
-            rotation = AwsSecretRotation(self.session.client("secretsmanager"), self.secret_arn, "password", self.accepts)
-            problems += rotation.preconditions()
-        return problems
+    def _prepare_rotation(self) -> None:
+        assert self.secret_arn is not None  # conninfo() refused a missing secret
+        self.rotation = AwsSecretRotation(self.session.client("secretsmanager"), self.secret_arn, "password", self.accepts)
+
+    def _rotation_ready(self) -> list[str]:
+        # a rotation needs a healthy cluster, not a spare replica
+        problems = [p for p in self.ready() if p.startswith("cluster status")]
+        if not self.secret_arn:
+            return [*problems, "no database secret to rotate: give --secret-arn (the master secret output by the stack)"]
+        rotation = AwsSecretRotation(self.session.client("secretsmanager"), self.secret_arn, "password", self.accepts)
+        return problems + rotation.preconditions()
 
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         conninfo = self.conninfo()
@@ -180,18 +187,17 @@ class AwsAurora(FailoverTarget):
         return lambda: PostgresWriter(conninfo, run, credential=credential, max_connection_age=CONNECTION_AGE_S)
 
     def findings(self) -> list[str]:
-        return self.rotation.findings("password") if self.rotation is not None and self.rotation.result else []
+        return self.rotation.findings(self.fault.proves or "credential") if self.rotation is not None and self.rotation.result else []
 
-    def inject(self, fault: str) -> dict[str, Any]:
-        if fault not in AWS_FAULTS:
-            raise TapguardError("on AWS the only faults are failover (FailoverDBCluster or an FIS experiment) and rotate")
+    def _rotate(self) -> dict[str, Any]:
+        assert self.rotation is not None  # prepared by the fault's prepare step
         self.old_writer = self.writer()
-        if fault == "rotate":
-            if self.rotation is None:
-                raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
-            outcome = self.rotation.run()
-            self.fault_end = time.monotonic()
-            return {"action": "secretsmanager:RotateSecret (the stack's rotation function runs the 4 steps)", **outcome}
+        outcome = self.rotation.run()
+        self.fault_end = time.monotonic()
+        return {"action": "secretsmanager:RotateSecret (the stack's rotation function runs the 4 steps)", **outcome}
+
+    def _failover(self) -> dict[str, Any]:
+        self.old_writer = self.writer()
         self._since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
         if self.fis_template:
             started = self.session.client("fis").start_experiment(experimentTemplateId=self.fis_template, tags={"tapguard": "drill"})
@@ -233,7 +239,7 @@ class AwsAurora(FailoverTarget):
     def readback(self, run: str, acked: set[int]) -> set[int]:
         return postgres_readback(self.conninfo(), run)
 
-    def restore(self) -> dict[str, Any]:
+    def heal(self) -> dict[str, Any]:
         _wait_available(
             self.rds.get_waiter("db_cluster_available"),
             f"cluster {self.cluster_id}",
@@ -251,6 +257,8 @@ class AwsAurora(FailoverTarget):
 class AwsElastiCache(FailoverTarget):
     component = "redis"
     engine = "ElastiCache Redis"
+    kind = "aws"
+    default_fault = "failover"
     require_replica_ack = True
 
     def __init__(
@@ -260,15 +268,14 @@ class AwsElastiCache(FailoverTarget):
         auth_secret_arn: str | None = None,
         node_group: str = "0001",
         quota: int = TEST_FAILOVER_QUOTA,
-        fault: str = "failover",
+        fault: str | None = None,
         wait_delay: int = 10,
+        arn: str | None = None,
     ) -> None:
-        super().__init__()
-        if fault not in AWS_FAULTS:
-            raise TapguardError(f"on AWS the fault is one of {', '.join(AWS_FAULTS)} (got {fault!r})")
+        super().__init__(fault)
         self.session = session
         self.elasticache = session.client("elasticache")
-        self.fault = fault
+        self.arn = arn
         self.wait_delay = wait_delay
         self.rotation: AwsSecretRotation | None = None
         self.group_id = replication_group_id
@@ -300,16 +307,22 @@ class AwsElastiCache(FailoverTarget):
             "via": "TestFailover",
         }
 
+    def lock_path(self) -> Path:
+        if self.arn is None:
+            self.arn = str(self.group()["ARN"])
+        return aws_lock_path(self.arn)
+
     def recent_test_failovers(self) -> int:
         events = self.elasticache.describe_events(SourceIdentifier=self.group_id, SourceType="replication-group", Duration=1440)
         return sum(1 for e in events.get("Events", []) if str(e.get("Message", "")).startswith(TEST_FAILOVER_CALLED))
 
-    def preconditions(self) -> list[str]:
-        if self.fault == "rotate":
-            problems = [] if self.group().get("Status") == "available" else ["replication group is not available"]
-            if not self.auth_secret_arn:
-                return [*problems, "no AUTH token secret to rotate: give --auth-secret-arn (the stack's redis_auth secret)"]
-            return problems + self._rotation().preconditions()
+    def _rotation_ready(self) -> list[str]:
+        problems = [] if self.group().get("Status") == "available" else ["replication group is not available"]
+        if not self.auth_secret_arn:
+            return [*problems, "no AUTH token secret to rotate: give --auth-secret-arn (the stack's redis_auth secret)"]
+        return problems + self._rotation().preconditions()
+
+    def ready(self) -> list[str]:
         problems = []
         group = self.group()
         if group.get("Status") != "available":
@@ -358,9 +371,8 @@ class AwsElastiCache(FailoverTarget):
         except redis.AuthenticationError:
             return False
 
-    def prepare(self) -> None:
-        if self.fault == "rotate":
-            self.rotation = self._rotation()
+    def _prepare_rotation(self) -> None:
+        self.rotation = self._rotation()
 
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         host, port = self._endpoint()
@@ -374,18 +386,17 @@ class AwsElastiCache(FailoverTarget):
         )
 
     def findings(self) -> list[str]:
-        return self.rotation.findings("AUTH token") if self.rotation is not None and self.rotation.result else []
+        return self.rotation.findings(self.fault.proves or "credential") if self.rotation is not None and self.rotation.result else []
 
-    def inject(self, fault: str) -> dict[str, Any]:
-        if fault not in AWS_FAULTS:
-            raise TapguardError("on AWS the only faults are failover (TestFailover) and rotate")
+    def _rotate(self) -> dict[str, Any]:
+        assert self.rotation is not None  # prepared by the fault's prepare step
         self.old_writer = self.primary()
-        if fault == "rotate":
-            if self.rotation is None:
-                raise TapguardError("the rotate fault needs the target built for it (fault='rotate')")
-            outcome = self.rotation.run()
-            self.fault_end = time.monotonic()
-            return {"action": "secretsmanager:RotateSecret (the stack's rotation function sets the token: ROTATE, then SET)", **outcome}
+        outcome = self.rotation.run()
+        self.fault_end = time.monotonic()
+        return {"action": "secretsmanager:RotateSecret (the stack's rotation function sets the token: ROTATE, then SET)", **outcome}
+
+    def _failover(self) -> dict[str, Any]:
+        self.old_writer = self.primary()
         self.elasticache.test_failover(ReplicationGroupId=self.group_id, NodeGroupId=self.node_group)
         return {"action": "elasticache:TestFailover", "node_group": self.node_group, "old_primary": self.old_writer}
 
@@ -410,7 +421,7 @@ class AwsElastiCache(FailoverTarget):
         client = redis.Redis(host=host, port=port, password=self._token(), ssl=True, ssl_cert_reqs="required", socket_timeout=5)
         return redis_readback(client, run, acked)
 
-    def restore(self) -> dict[str, Any]:
+    def heal(self) -> dict[str, Any]:
         _wait_available(
             self.elasticache.get_waiter("replication_group_available"),
             f"replication group {self.group_id}",
@@ -422,3 +433,29 @@ class AwsElastiCache(FailoverTarget):
             "action": "wait for the replication group to be available (ElastiCache replaces the old primary as a replica)",
             "primary": self.primary(),
         }
+
+
+AwsAurora.faults = registry(
+    Fault("failover", "rds:FailoverDBCluster (or the FIS experiment given) to a replica in another AZ", AwsAurora._failover),
+    Fault(
+        "rotate",
+        "secretsmanager:RotateSecret on the master secret (the stack's rotation function)",
+        AwsAurora._rotate,
+        prepare=AwsAurora._prepare_rotation,
+        ready=AwsAurora._rotation_ready,
+        ends_inside=True,
+        proves="password",
+    ),
+)
+AwsElastiCache.faults = registry(
+    Fault("failover", "elasticache:TestFailover of the node group", AwsElastiCache._failover),
+    Fault(
+        "rotate",
+        "secretsmanager:RotateSecret on the AUTH token secret (the stack's rotation function)",
+        AwsElastiCache._rotate,
+        prepare=AwsElastiCache._prepare_rotation,
+        ready=AwsElastiCache._rotation_ready,
+        ends_inside=True,
+        proves="AUTH token",
+    ),
+)

@@ -16,7 +16,7 @@ from botocore.exceptions import WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from tapguard.drill.targets.rotation import rotation_findings
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 
 def wait_rotated(client: Any, secret_id: str, version: str, delay: int = 5, max_attempts: int = 120) -> None:

@@ -14,9 +14,10 @@ from typing import Any
 
 from tapguard.drill import safety
 from tapguard.drill.targets.base import FailoverTarget
-from tapguard.errors import TapguardError
+from tapguard.foundation import config
+from tapguard.foundation.errors import TapguardError
 from tapguard.lab.lab import project_lab
-from tapguard.planning import config, project, toolchain
+from tapguard.planning import project, toolchain
 
 COMPONENTS = ("aurora", "redis")
 # The Terraform outputs of a stack that name its drill targets (tested against each environment's outputs.tf).
@@ -30,7 +31,7 @@ class TargetParams:
 
     target: str = "lab"  # lab | aws
     component: str = "all"  # aurora | redis | all
-    fault: str = "kill"
+    fault: str | None = None  # None: the target's default (kill on the lab, failover on AWS)
     hang_seconds: float = 10.0
     no_wait: bool = False  # lab Redis: count writes acknowledged by the primary alone
     # AWS
@@ -58,10 +59,11 @@ def build_targets(params: TargetParams) -> list[FailoverTarget]:
 
 
 def _lab_targets(params: TargetParams) -> list[FailoverTarget]:
-    from tapguard.drill.targets.lab import FAULTS, LabPostgres, LabRedis
+    from tapguard.drill.targets.lab import LabPostgres, LabRedis
 
-    if params.fault not in FAULTS:
-        raise TapguardError(f"--fault {params.fault} is not a lab fault (choose {', '.join(FAULTS)})")
+    kinds: dict[str, type[FailoverTarget]] = {"aurora": LabPostgres, "redis": LabRedis}
+    for component in params.components:  # a bad --fault is refused before the lab is started
+        kinds[component].fault_named(params.fault)
     lab = project_lab()
     state = lab.load() or lab.up()
     out: list[FailoverTarget] = []
@@ -78,14 +80,14 @@ def _lab_targets(params: TargetParams) -> list[FailoverTarget]:
 def aws_target(params: TargetParams) -> FailoverTarget:
     import boto3
 
-    from tapguard.drill.targets.aws import AWS_FAULTS, AwsAurora, AwsElastiCache
+    from tapguard.drill.targets.aws import AwsAurora, AwsElastiCache
 
     components = params.components
     if len(components) != 1:
         raise TapguardError("one failover per run on AWS: choose --component aurora or --component redis")
-    if params.fault not in AWS_FAULTS:
-        raise TapguardError(f"on AWS the fault is --fault failover or --fault rotate (got {params.fault})")
     component = components[0]
+    kinds: dict[str, type[FailoverTarget]] = {"aurora": AwsAurora, "redis": AwsElastiCache}
+    kinds[component].fault_named(params.fault)  # a bad --fault is refused before any AWS call
     # --confirm first: reading terraform state (an S3 backend) or describing a cluster is already an AWS call
     safety.confirmed(params.env, params.confirm, component, params.cluster_id if component == "aurora" else params.replication_group_id)
     allow_list = safety.read_allow_list(params.allow_list)
@@ -107,6 +109,7 @@ def aws_target(params: TargetParams) -> FailoverTarget:
             params.target_instance,
             fis_template=params.fis_template,
             fault=params.fault,
+            arn=cluster["DBClusterArn"],
         )
     group_id = params.replication_group_id or outputs.get("redis_replication_group_id")
     if not group_id:
@@ -115,7 +118,9 @@ def aws_target(params: TargetParams) -> FailoverTarget:
     group = elasticache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
     tags = safety.tags_of(elasticache, group["ARN"])
     safety.check(params.env, params.confirm, component, group_id, group["ARN"], tags, allow_list)
-    return AwsElastiCache(session, group_id, params.auth_secret_arn or secrets.get(SECRET_KEYS["redis"]), fault=params.fault)
+    return AwsElastiCache(
+        session, group_id, params.auth_secret_arn or secrets.get(SECRET_KEYS["redis"]), fault=params.fault, arn=group["ARN"]
+    )
 
 
 def terraform_outputs(env: str) -> dict[str, Any]:

@@ -31,14 +31,38 @@ from redis.retry import Retry
 
 from tapguard.drill.clients import postgres_accepts
 from tapguard.drill.credentials import SecretCredential
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.lab.postgres import PostgresLab
 from tapguard.lab.redis import RedisLab
 
-ROTATORS = Path(__file__).resolve().parents[3] / "modules" / "secrets" / "rotation"
+ROTATORS = Path("modules") / "secrets" / "rotation"  # the stacks' rotation functions, relative to the project root
 CONNECTION_AGE_S = 2.0  # clients recycle connections, so each re-authenticates within seconds of a rotation
 PROBE_ROLE = "tapguard_app"  # the PostgreSQL login whose password the drill rotates
 HBA_MARK = "# tapguard rotate drill"
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "rotators"  # tapguard.drill.rotators: the copies in every install
+
+
+def rotator(name: str) -> Path:
+    """A rotation function's source: the project's own (the code its stacks deploy), else the copy shipped with tapguard.
+
+    Never looked up relative to a source tree: an installed tapguard lives in site-packages.
+    """
+    from tapguard.planning import project
+
+    try:
+        own = project.find_root() / ROTATORS / name
+    except TapguardError:  # not inside a project: the shipped copy
+        own = None
+    if own is not None and own.is_file():
+        return own
+    shipped = SHIPPED / name
+    if not shipped.is_file():
+        raise TapguardError(
+            f"the rotate fault needs the rotator {name}: neither the project's {ROTATORS / name} nor tapguard's copy exists"
+        )
+    return shipped
 
 
 class LabRotation:
@@ -157,7 +181,7 @@ class RedisRotation(LabRotation):
         from tapguard.lab.rotation import LabElastiCache, load_rotator
 
         self.elasticache = LabElastiCache("tapguard-lab", list(self.lab.ports), self.lab.admin_password)
-        return load_rotator(ROTATORS / "elasticache_auth.py", self.secrets, self.elasticache)
+        return load_rotator(rotator("elasticache_auth.py"), self.secrets, self.elasticache)
 
     def details(self) -> dict[str, Any]:
         return {"strategies": [c["strategy"] for c in self.elasticache.calls]}
@@ -232,7 +256,7 @@ class PostgresRotation(LabRotation):
     def load(self) -> ModuleType:
         from tapguard.lab.rotation import load_lambda
 
-        module = load_lambda(ROTATORS / "postgres_single_user.py")
+        module = load_lambda(rotator("postgres_single_user.py"))
         module._clients["secretsmanager"] = self.secrets  # the client the Lambda builds on first use
         return module
 

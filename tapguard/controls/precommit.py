@@ -1,6 +1,6 @@
-"""The pre-commit hook: fast HCL-level checks on the stacks a commit changes, plan-level checks when a plan JSON is given.
+"""What the pre-commit hook checks: fast HCL-level checks on the stacks a commit changes, every control when a plan JSON is given.
 
-    python -m tapguard.precommit [--stack DIR]... [--plan-json STACK=PATH]... [--waivers FILE] [FILE]...
+The command is `tapguard hook` (tapguard/cli/hook.py), which pre-commit runs with the changed files.
 
 A stack is a Terraform root module; it is checked when a changed file lies in it or in a local module it calls.
 Without --stack, the directories of the changed files that configure a provider are the stacks. HCL level: every
@@ -10,14 +10,13 @@ HCL itself (lifecycle.prevent_destroy) run. With --plan-json every control runs 
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tapguard.controls import engine, waivers
 from tapguard.controls.assessment import evaluate_environment, parse_plan_json_args, stack_profile
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 from tapguard.planning import hcl, model, project
 from tapguard.planning.runner import module_dirs
 
@@ -60,37 +59,26 @@ def check_stack(stack: Path, plan_json: Path | None, waiver_set: waivers.WaiverS
     return [f for f in findings if f.status in (engine.FAIL, engine.UNKNOWN) and not f.waiver]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tapguard-precommit", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", action="append", default=[], type=Path, help="a root module to check (repeatable)")
-    parser.add_argument("--plan-json", action="append", default=[], metavar="STACK=PATH", help="check this plan (stack = directory name)")
-    parser.add_argument("--waivers", type=Path, help="waiver file (default: waivers.yaml here, if present)")
-    parser.add_argument("files", nargs="*", type=Path, help="the changed files (pre-commit passes them)")
-    args = parser.parse_args(argv)
-    try:
-        plans = parse_plan_json_args(args.plan_json)
-        for stack in args.stack:
-            if not stack.is_dir():
-                raise TapguardError(f"--stack {stack}: not a directory")
-        waiver_file = args.waivers or (Path("waivers.yaml") if Path("waivers.yaml").exists() else None)
-        waiver_set = waivers.load(waiver_file, engine.catalogue())
-        chosen = stacks_to_check([s.resolve() for s in args.stack], args.files)
-        unknown = set(plans) - {s.name for s in chosen} - {s.name for s in map(Path.resolve, args.stack)}
-        if unknown:
-            raise TapguardError(f"--plan-json names {', '.join(sorted(unknown))}, which is not a stack given with --stack")
-        failed = 0
-        for stack in chosen:
-            level = "plan" if stack.name in plans else "HCL"
-            findings = check_stack(stack, plans.get(stack.name), waiver_set)
-            for finding in findings:
-                print(f"{stack.name}: FAIL {finding.describe(engine.catalogue().get(finding.control))}")
-            print(f"tapguard {level}-level check of {stack.name}: {'FAIL' if findings else 'PASS'} ({len(findings)} failing)")
-            failed += bool(findings)
-        return 1 if failed else 0
-    except TapguardError as exc:
-        print(f"tapguard: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+@dataclass(frozen=True)
+class StackResult:
+    stack: Path
+    level: str  # "plan" when a plan JSON was given for the stack, else "HCL"
+    failures: list[engine.Finding]
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def run(stacks: Sequence[Path], plan_json: Sequence[str], waiver_file: Path | None, files: Sequence[Path]) -> list[StackResult]:
+    """Check the stacks the changed `files` touch (all `stacks` when no file is given); `plan_json` as `STACK=PATH`."""
+    plans = parse_plan_json_args(list(plan_json))
+    for stack in stacks:
+        if not stack.is_dir():
+            raise TapguardError(f"--stack {stack}: not a directory")
+    waiver_set = waivers.load(waiver_file, engine.catalogue())
+    given = [s.resolve() for s in stacks]
+    chosen = stacks_to_check(given, files)
+    unknown = set(plans) - {s.name for s in chosen} - {s.name for s in given}
+    if unknown:
+        raise TapguardError(f"--plan-json names {', '.join(sorted(unknown))}, which is not a stack given with --stack")
+    return [
+        StackResult(stack, "plan" if stack.name in plans else "HCL", check_stack(stack, plans.get(stack.name), waiver_set))
+        for stack in chosen
+    ]

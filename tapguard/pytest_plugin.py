@@ -12,16 +12,15 @@ select with -k on the control id or environment, e.g. -k "E1 and us-west-2".
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tapguard.controls import assessment
-from tapguard.controls.assessment import Assessment, parse_plan_json_args
-from tapguard.controls.engine import FAIL, UNKNOWN, catalogue
-from tapguard.evidence.write import write_bundle
-from tapguard.planning import localaws, project, toolchain
-from tapguard.planning.runner import PlanRunner
+if TYPE_CHECKING:
+    from tapguard.controls.assessment import Assessment
+
+# Loaded by every pytest run where tapguard is installed (the pytest11 entry point): the rest of tapguard is imported
+# only once the PCI suite's own tests ask for it, so another project's test run pays nothing for it.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _environment_names(config: pytest.Config) -> list[str]:
+    from tapguard.controls.assessment import parse_plan_json_args
+    from tapguard.planning import project
+
     given = parse_plan_json_args(config.getoption("--plan-json"))
     names = list(config.getoption("--env")) or list(given)
     if not names:
@@ -46,6 +48,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # only the suite's own tests: they ask for the compliance run and a (control_id, env) pair
     if not {"compliance_run", "control_id", "env"} <= set(metafunc.fixturenames):
         return
+    from tapguard.controls.engine import catalogue
+
     envs = _environment_names(metafunc.config)
     params = []
     for control in catalogue().values():
@@ -59,6 +63,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def compliance_run(request: pytest.FixtureRequest) -> Assessment:
+    from tapguard.controls import assessment
+    from tapguard.controls.assessment import parse_plan_json_args
+    from tapguard.planning import localaws, project, toolchain
+    from tapguard.planning.runner import PlanRunner
+
     config = request.config
     root = project.find_root()
     given = parse_plan_json_args(config.getoption("--plan-json"))
@@ -91,6 +100,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = session.config.getoption("--evidence", None)
     stashed = session.config.stash.get(RUN_KEY, None)
     if out and stashed:
+        from tapguard.evidence.write import write_bundle
+
         run, root, secrets = stashed
         bundle = write_bundle(run, root, out, secrets)
         session.config.get_terminal_writer().line(f"tapguard evidence: {bundle.path}")
@@ -98,6 +109,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def assert_control(run: Assessment, control_id: str, env: str) -> None:
     """Fail with every finding (environment, address, attribute, actual, expected), the requirement and the fix."""
+    from tapguard.controls.engine import FAIL, UNKNOWN
+
     result = next((e for e in run.environments if e.name == env), None)
     assert result is not None, f"environment {env} was not evaluated"
     control = run.catalogue[control_id]

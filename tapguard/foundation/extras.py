@@ -6,7 +6,7 @@ The base install plans, checks and writes evidence. The lab and the drills need 
 
 from __future__ import annotations
 
-from tapguard.errors import TapguardError
+from tapguard.foundation.errors import TapguardError
 
 # top-level module -> the extra that installs it
 PROVIDED_BY = {"psycopg": "drill", "psycopg_binary": "drill", "redis": "drill", "checkov": "scan", "pytest": "test"}
