@@ -1,9 +1,10 @@
 """Test-run wiring shared by every suite (tests/, compliance_tests/, chaos/).
 
 The test command runs on every core (pytest-xdist, --dist loadgroup). A module's tests run on one worker, so
-its module-scoped fixtures are built once; the tests that drive the local failover lab (marked `lab`, and every
-drill in chaos/) share its processes, its ports and the drill lock, so they form one group on one worker, whose
-time is mostly spent waiting for failovers while the other workers take the CPU-bound tests.
+its module-scoped fixtures are built once. The drills of chaos/ share the project's lab, its processes and its
+lock, so they form one group on one worker, whose time is mostly spent waiting for failovers while the other
+workers take the CPU-bound tests; other lab tests start labs of their own (tmp directories, free ports, a lock per
+lab) and run beside them.
 """
 
 from __future__ import annotations
@@ -38,10 +39,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.base)
         if module.startswith("chaos/"):
             item.add_marker(pytest.mark.lab)
-        # a module's tests stay on one worker, so its module-scoped fixtures (a deployment, a bundle, a lab) are built once
-        group = "lab" if item.get_closest_marker("lab") is not None else module
+        # a module's tests stay on one worker, so its module-scoped fixtures (a deployment, a bundle, a lab) are built
+        # once; the drills of chaos/ share the project's lab and its lock, so they are one group
+        group = "project-lab" if module.startswith("chaos/") else module
         item.add_marker(pytest.mark.xdist_group(group))
+    # the longest groups first, so no worker starts one of them when the others are nearly done (the run's tail)
+    items.sort(key=lambda item: next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST)))
 
+
+LONGEST_FIRST = ("chaos/", "tests/e2e/test_e2e.py", "tests/drill/targets/test_lab.py", "tests/lab/", "tests/pipeline/")
 
 # a skip that says a tool is missing: under CI (the CI variable set, as GitHub, GitLab and .ci/run set it) that is a
 # failure naming the install command, never a silent pass of what the test guards

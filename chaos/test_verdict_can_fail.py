@@ -3,9 +3,12 @@ limps on after failover each fail it, and say why."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
+import redis
 
 from chaos.conftest import explain, make_target
 from tapguard.drill.runner import drill_lock, run_drill
@@ -18,10 +21,31 @@ def lab_only(request: pytest.FixtureRequest) -> None:
         pytest.skip("fault proofs run on the lab only")
 
 
+@contextmanager
+def unfenced(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The lab's Redis without min-replicas-to-write (the fence that refuses writes no replica takes), for this drill
+    only: every node at runtime; a node restarted by the drill reads its config file, which keeps the fence."""
+    lab = request.getfixturevalue("lab")
+    rd = lab.redis(lab.load())
+
+    def fence(value: int) -> None:
+        for port in rd.ports:
+            try:
+                (rd.admin(port) if rd.admin_password else rd.client(port)).config_set("min-replicas-to-write", value)
+            except redis.RedisError:
+                continue  # a node that is down comes back with its config file's fence
+
+    fence(0)
+    try:
+        yield
+    finally:
+        fence(1)
+
+
 def test_replica_lag_without_wait_loses_acknowledged_writes(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
-    # no WAIT: the primary's reply is the acknowledgement; replication is cut, then the primary dies
+    # no WAIT and no fence: the primary's reply is the acknowledgement; replication is cut, then the primary dies
     target = make_target(request, "redis", fault="replica-lag", wait_replicas=0)
-    with drill_lock():
+    with unfenced(request), drill_lock():
         journal = run_drill(target, settings)
     verdict = journal["verdict"]
     assert verdict["lost"] > 0, explain(journal)

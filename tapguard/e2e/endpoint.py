@@ -35,12 +35,9 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from tapguard.planning.localaws import LocalAWS
-from tapguard.planning.project import Environment
 
 # resource type -> the calls tapguard adds for it (for the report)
 EXTENDED = {
@@ -379,18 +376,6 @@ class DeployEndpoint(LocalAWS):
     SERVER_MODULE = "tapguard.e2e.endpoint"
     SERVER_ENV = MANAGED_POLICIES_ENV
     LABEL = "the deployment endpoint (moto server with tapguard's additions)"
-
-
-@contextmanager
-def running(environments: Iterable[Environment] = ()) -> Iterator[DeployEndpoint]:
-    """Start, seed the EXISTING secrets, yield, and always stop."""
-    endpoint = DeployEndpoint()
-    endpoint.start()
-    try:
-        endpoint.seed(environments)
-        yield endpoint
-    finally:
-        endpoint.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -261,7 +261,7 @@ def run(root: Path, names: list[str], out: Path, budget: Budget) -> dict[str, An
     tools = toolchain.discover(project.state_dir(root))
     started = time.monotonic()
     reports: list[EnvironmentReport] = []
-    with tempfile.TemporaryDirectory(prefix="tapguard-e2e-") as tmp, deploy_endpoint.running(envs) as endpoint:
+    with tempfile.TemporaryDirectory(prefix="tapguard-e2e-") as tmp, deploy_endpoint.DeployEndpoint.serving(envs) as endpoint:
         bundle = EvidenceBundle.create(out, git_sha(root), secrets=tuple(endpoint.secret_strings()))
         for env in envs:
             reports.append(run_environment(env, tools, endpoint, Path(tmp), bundle, budget))

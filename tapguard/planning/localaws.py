@@ -17,10 +17,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from tapguard.foundation.errors import TapguardError
 from tapguard.foundation.ports import free_ports
@@ -76,6 +76,18 @@ def secret_value(purpose: str, env: Environment) -> dict[str, Any]:
 @dataclass
 class LocalAWS:
     """A running moto server. Use start()/stop() or the running() context manager."""
+
+    @classmethod
+    @contextmanager
+    def serving(cls, environments: Iterable[Environment] = ()) -> Iterator[Self]:
+        """An endpoint of this class: started, seeded, yielded, and always stopped (also on Ctrl-C or a failing test)."""
+        endpoint = cls()
+        endpoint.start()
+        try:
+            endpoint.seed(environments)
+            yield endpoint
+        finally:
+            endpoint.stop()
 
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
@@ -186,13 +198,6 @@ class LocalAWS:
         return found
 
 
-@contextmanager
-def running(environments: Iterable[Environment] = ()) -> Iterator[LocalAWS]:
+def running(environments: Iterable[Environment] = ()) -> AbstractContextManager[LocalAWS]:
     """Start, seed, yield, and always stop: also on Ctrl-C or a failing test."""
-    endpoint = LocalAWS()
-    endpoint.start()
-    try:
-        endpoint.seed(environments)
-        yield endpoint
-    finally:
-        endpoint.stop()
+    return LocalAWS.serving(environments)

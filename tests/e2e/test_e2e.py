@@ -93,7 +93,7 @@ def test_the_aurora_drill_flips_the_writer_and_says_what_only_aws_exercises(e2e:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[deploy_endpoint.DeployEndpoint]:
-    with deploy_endpoint.running() as ep:
+    with deploy_endpoint.DeployEndpoint.serving() as ep:
         yield ep
 
 

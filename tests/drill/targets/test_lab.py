@@ -73,6 +73,10 @@ def test_an_interrupted_lab_drill_restores_keeps_its_journal_never_starts_the_ne
     root, lab = project
     state = lab.up()
     pg, rd = lab.postgres(state), lab.redis(state)
+    # the drill before this one (the other signal) restored its writer; pg_auto_failover may still be rejoining it
+    deadline = time.monotonic() + 90
+    while LabPostgres(pg, fault="hang").preconditions() and time.monotonic() < deadline:
+        time.sleep(0.5)
     master = rd.master_port()
     out = tmp_path / "evidence"
     argv = ["drill", "--target", "lab", "--component", "all", "--fault", "hang", "--hang-seconds", "60", "--rate", "600"]
