@@ -22,3 +22,11 @@ def test_codedeploy_and_ssm_leftovers_are_named_then_gone(endpoint: DeployEndpoi
     cd.delete_application(applicationName="app-l")
     ssm.delete_parameter(Name="/t/p11")
     assert prove_empty(client, TAG, [], ["codedeploy", "ssm"]).clean
+
+
+def test_a_tagged_resource_left_behind_is_found_by_name(endpoint: DeployEndpoint) -> None:
+    logs = endpoint.client("logs", "us-west-2")
+    logs.create_log_group(logGroupName="/left/behind", tags={"Stack": "us-west-2"})
+    proof = prove_empty(lambda s: endpoint.client(s, "us-west-2"), ("Stack", "us-west-2"), [], ["logs", "lambda"])
+    assert not proof.clean
+    assert proof.leftovers == [{"service": "logs", "kind": "log group", "id": "/left/behind"}]
