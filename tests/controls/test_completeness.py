@@ -8,9 +8,9 @@ import pytest
 
 from tapguard import controls
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, engine
-from tests.controls import (
+from tests.controls import test_classes
+from tests.controls.checks import (
     test_availability,
-    test_classes,
     test_data_protection,
     test_identity,
     test_lifecycle,

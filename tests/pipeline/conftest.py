@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -13,9 +14,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def outside_path() -> str:
+    """PATH as a user of a fresh install has it: without the test session's own virtualenv (whose checkov, pytest and
+    tapguard would otherwise be found by the install under test)."""
+    own = {str(Path(sys.prefix) / "bin"), os.path.join(os.environ.get("VIRTUAL_ENV", sys.prefix), "bin")}
+    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in own)
+
+
 def run(args: list[str | Path], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "TAPGUARD_ROOT"))}
     env["COLUMNS"] = "200"
+    env["PATH"] = outside_path()
     return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 

@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.pipeline.conftest import outside_path
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 TOKEN = re.compile(r"always\(\)|'[^']*'|[A-Za-z_][\w.-]*|==|!=|&&|\|\||\(|\)")
@@ -137,7 +139,7 @@ class Runner:
         for key in [k for k in env if k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "TAPGUARD_ROOT"))]:
             del env[key]
         env.update(
-            PATH=f"{self.python_bin}{os.pathsep}{env['PATH']}",
+            PATH=f"{self.python_bin}{os.pathsep}{outside_path()}",  # the runner's Python, not the test session's venv
             GITHUB_OUTPUT=str(outputs),
             GITHUB_STEP_SUMMARY=str(summary),
             GITHUB_WORKSPACE=str(self.workspace),
