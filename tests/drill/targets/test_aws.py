@@ -1,21 +1,27 @@
-"""targets/aws.py: its faults as data, the lock per account + resource, and Ctrl-C / SIGTERM on a real drill process."""
+"""targets/aws.py: its faults as data, the lock per account + resource, Ctrl-C / SIGTERM on a real drill process; the
+control plane: Aurora against moto (which implements FailoverDBCluster), ElastiCache with botocore's Stubber against
+the real API model (moto has no TestFailover or events), and the safety rules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 
-from tapguard.drill import locks
+from tapguard.drill import locks, safety
 from tapguard.drill.faults import Fault, registry
-from tapguard.drill.targets.aws import AwsAurora, AwsElastiCache
+from tapguard.drill.targets.aws import TEST_FAILOVER_CALLED, AwsAurora, AwsElastiCache
 from tapguard.foundation.errors import TapguardError
 from tapguard.planning import localaws
 
@@ -152,3 +158,205 @@ def test_a_busy_target_is_refused_with_its_own_exit_code_and_nothing_written(
     from tapguard.cli.parser import EXIT_CODES
 
     assert "  5    busy:" in EXIT_CODES
+
+
+CLUSTER = "aurora-transactions-dev"
+
+
+class Session:
+    """A session whose clients are the ones given (moto endpoint or stubbed)."""
+
+    def __init__(self, **clients: Any) -> None:
+        self.clients = clients
+
+    def client(self, name: str) -> Any:
+        return self.clients[name]
+
+
+@pytest.fixture
+def rds(endpoint: localaws.LocalAWS) -> Any:
+    client = endpoint.client("rds", "us-west-2")
+    client.cluster_name = _cluster(client, f"{CLUSTER}-{time.monotonic_ns()}")
+    return client
+
+
+def test_aurora_preconditions_pick_a_replica_in_another_az(rds: Any) -> None:
+    target = AwsAurora(Session(rds=rds), rds.cluster_name)
+    assert target.preconditions() == []
+    assert target.target_instance == f"{rds.cluster_name}-2"
+
+
+def test_aurora_failover_flips_the_writer_and_the_watcher_sees_it(rds: Any) -> None:
+    target = AwsAurora(Session(rds=rds), rds.cluster_name)
+    assert target.preconditions() == []
+    output = target.inject("failover")
+    assert output["old_writer"] == f"{rds.cluster_name}-1"
+    marks: dict[str, float] = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=target.watch, args=(marks, stop))
+    watcher.start()
+    deadline = time.monotonic() + 10
+    while "promote" not in marks and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    watcher.join()
+    assert "promote" in marks and target.writer() == f"{rds.cluster_name}-2"
+
+
+def test_aurora_without_a_replica_in_another_az_is_refused(rds: Any) -> None:
+    rds.delete_db_instance(DBInstanceIdentifier=f"{rds.cluster_name}-2", SkipFinalSnapshot=True)
+    problems = AwsAurora(Session(rds=rds), rds.cluster_name).preconditions()
+    assert any("at least one replica" in p for p in problems)
+
+
+def test_aurora_rejects_other_faults(rds: Any) -> None:
+    with pytest.raises(TapguardError, match=r"--fault kill is not an aws fault for aurora \(choose failover, rotate\)"):
+        AwsAurora(Session(rds=rds), rds.cluster_name, fault="kill")
+    with pytest.raises(TapguardError, match="built for --fault failover, not rotate"):
+        AwsAurora(Session(rds=rds), rds.cluster_name).inject("rotate")
+
+
+# ---------------------------------------------------------------- ElastiCache (Stubber on the real model)
+GROUP = "redis-cache-dev"
+
+
+def _group(primary: str, status: str = "available") -> dict[str, Any]:
+    members = [
+        {
+            "CacheClusterId": f"{GROUP}-00{i}",
+            "CacheNodeId": "0001",
+            "CurrentRole": "primary" if f"{GROUP}-00{i}" == primary else "replica",
+            "PreferredAvailabilityZone": f"us-west-2{'abc'[i - 1]}",
+        }
+        for i in (1, 2, 3)
+    ]
+    return {
+        "ReplicationGroups": [
+            {
+                "ReplicationGroupId": GROUP,
+                "Status": status,
+                "AutomaticFailover": "enabled",
+                "MultiAZ": "enabled",
+                "NodeGroups": [
+                    {
+                        "NodeGroupId": "0001",
+                        "Status": "available",
+                        "NodeGroupMembers": members,
+                        "PrimaryEndpoint": {"Address": "master.example", "Port": 6379},
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def _events(n: int) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "Events": [
+            {
+                "SourceIdentifier": GROUP,
+                "SourceType": "replication-group",
+                "Message": f"{TEST_FAILOVER_CALLED} for node group 0001",
+                "Date": now - dt.timedelta(hours=i),
+            }
+            for i in range(n)
+        ]
+    }
+
+
+@pytest.fixture
+def elasticache() -> Any:
+    return boto3.client("elasticache", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def test_elasticache_preconditions_and_quota(elasticache: Any) -> None:
+    target = AwsElastiCache(Session(elasticache=elasticache), GROUP)
+    with Stubber(elasticache) as stub:
+        stub.add_response("describe_replication_groups", _group(f"{GROUP}-001"), {"ReplicationGroupId": GROUP})
+        stub.add_response("describe_events", _events(2), {"SourceIdentifier": GROUP, "SourceType": "replication-group", "Duration": 1440})
+        assert target.preconditions() == []
+        stub.add_response("describe_replication_groups", _group(f"{GROUP}-001"), {"ReplicationGroupId": GROUP})
+        stub.add_response("describe_events", _events(15), {"SourceIdentifier": GROUP, "SourceType": "replication-group", "Duration": 1440})
+        problems = target.preconditions()
+    assert any("TestFailover quota is used up: 15 test failovers" in p for p in problems)
+
+
+def test_elasticache_not_multi_az_is_refused(elasticache: Any) -> None:
+    group = _group(f"{GROUP}-001", status="modifying")
+    group["ReplicationGroups"][0]["MultiAZ"] = "disabled"
+    with Stubber(elasticache) as stub:
+        stub.add_response("describe_replication_groups", group, {"ReplicationGroupId": GROUP})
+        stub.add_response("describe_events", _events(0), {"SourceIdentifier": GROUP, "SourceType": "replication-group", "Duration": 1440})
+        problems = AwsElastiCache(Session(elasticache=elasticache), GROUP).preconditions()
+    assert "Multi-AZ is not enabled" in problems and any("not available" in p for p in problems)
+
+
+def test_elasticache_test_failover_and_role_flip(elasticache: Any) -> None:
+    target = AwsElastiCache(Session(elasticache=elasticache), GROUP)
+    with Stubber(elasticache) as stub:
+        stub.add_response("describe_replication_groups", _group(f"{GROUP}-001"), {"ReplicationGroupId": GROUP})
+        stub.add_response(
+            "test_failover", {"ReplicationGroup": {"ReplicationGroupId": GROUP}}, {"ReplicationGroupId": GROUP, "NodeGroupId": "0001"}
+        )
+        stub.add_response("describe_replication_groups", _group(f"{GROUP}-001", status="modifying"), {"ReplicationGroupId": GROUP})
+        stub.add_response("describe_replication_groups", _group(f"{GROUP}-002"), {"ReplicationGroupId": GROUP})
+        output = target.inject("failover")
+        marks: dict[str, float] = {}
+        stop = threading.Event()
+        watcher = threading.Thread(target=target.watch, args=(marks, stop))
+        watcher.start()
+        deadline = time.monotonic() + 5
+        while "promote" not in marks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        watcher.join()
+    assert output["old_primary"] == f"{GROUP}-001"
+    assert marks["detect"] <= marks["promote"]
+
+
+def test_elasticache_quota_fault_from_the_api_is_not_swallowed(elasticache: Any) -> None:
+    target = AwsElastiCache(Session(elasticache=elasticache), GROUP)
+    with Stubber(elasticache) as stub:
+        stub.add_response("describe_replication_groups", _group(f"{GROUP}-001"), {"ReplicationGroupId": GROUP})
+        stub.add_client_error(
+            "test_failover", "APICallRateForCustomerExceeded", "quota", expected_params={"ReplicationGroupId": GROUP, "NodeGroupId": ANY}
+        )
+        with pytest.raises(Exception, match="APICallRateForCustomerExceeded"):
+            target.inject("failover")
+
+
+# ---------------------------------------------------------------- safety
+def test_safety_requires_confirmation_matching_the_environment() -> None:
+    tags = {"tapguard:drill": "allowed"}
+    with pytest.raises(TapguardError, match="add --confirm us-west-2"):
+        safety.check("us-west-2", None, "aurora", CLUSTER, "arn:x", tags, set())
+    with pytest.raises(TapguardError, match="does not match us-west-2"):
+        safety.check("us-west-2", "eu-west-1", "aurora", CLUSTER, "arn:x", tags, set())
+    safety.check("us-west-2", "us-west-2", "aurora", CLUSTER, "arn:x", tags, set())
+
+
+def test_safety_one_failover_per_run() -> None:
+    with pytest.raises(TapguardError, match="one failover per run"):
+        safety.check("us-west-2", "us-west-2", "all", CLUSTER, "arn:x", {"tapguard:drill": "allowed"}, set())
+
+
+def test_safety_needs_the_allow_tag_or_the_allow_list(tmp_path: Path) -> None:
+    with pytest.raises(TapguardError, match="not allowed for drills: tag it tapguard:drill=allowed"):
+        safety.check("us-west-2", "us-west-2", "redis", GROUP, "arn:x", {"tapguard:drill": "no"}, set())
+    allow = tmp_path / "allow.txt"
+    allow.write_text(f"# drill targets\n{GROUP}  # the dev cache\n")
+    safety.check("us-west-2", "us-west-2", "redis", GROUP, "arn:x", {}, safety.read_allow_list(allow))
+    with pytest.raises(TapguardError, match="no such file"):
+        safety.read_allow_list(tmp_path / "missing.txt")
+
+
+def test_cli_refuses_an_unconfirmed_aws_drill(rds: Any, endpoint: localaws.LocalAWS, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    from tapguard.cli import main
+
+    for key, value in endpoint.env().items():
+        monkeypatch.setenv(key, value)
+    code = main(["drill", "--target", "aws", "--component", "aurora", "--cluster-id", rds.cluster_name, "--region", "us-west-2"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"add --confirm {rds.cluster_name}" in err and "Traceback" not in err
+    assert AwsAurora(Session(rds=rds), rds.cluster_name).writer() == f"{rds.cluster_name}-1"  # nothing failed over
