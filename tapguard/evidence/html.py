@@ -14,9 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
-from tapguard.controls.assessment import Assessment, drill_measure
-from tapguard.controls.assessment import drill_passed as passed
-from tapguard.controls.assessment import drill_verdict as verdict_of
+from tapguard.controls.assessment import Assessment, drill_measure, drill_passed, drill_verdict
 from tapguard.evidence import remediation
 from tapguard.evidence.text import field
 from tapguard.evidence.timeline import svg as timeline_svg
@@ -30,7 +28,7 @@ def _timeline(drill: dict[str, Any]) -> Markup:
 
 def timeline_context(drill: dict[str, Any]) -> dict[str, Any]:
     """The target rate and the settle window that proved steady state after recovery, for the timeline's labels."""
-    after = verdict_of(drill).get("steady_after") or {}
+    after = drill_verdict(drill).get("steady_after") or {}
     since, width = after.get("since_s"), after.get("window_s")
     return {
         "target_rate": drill.get("experiment", {}).get("rate_per_s"),
@@ -49,7 +47,7 @@ def environment() -> Environment:
         loader=PackageLoader("tapguard.evidence", "templates"), autoescape=select_autoescape(["j2", "html"]), finalize=_finalize
     )
     env.filters["json"] = remediation.value
-    env.globals.update(timeline=_timeline, passed=passed, verdict_of=verdict_of, measure=drill_measure)
+    env.globals.update(timeline=_timeline, passed=drill_passed, verdict_of=drill_verdict, measure=drill_measure)
     return env
 
 

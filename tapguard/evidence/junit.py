@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, UNKNOWN
-from tapguard.controls.assessment import Assessment, drill_measure
-from tapguard.controls.assessment import drill_passed as passed
-from tapguard.controls.assessment import drill_verdict as verdict_of
+from tapguard.controls.assessment import Assessment, drill_measure, drill_passed, drill_verdict
 from tapguard.evidence.sarif import locate, root_main
 from tapguard.evidence.text import field, finding, log_line, xml
 
@@ -108,7 +106,7 @@ def render(run: Assessment, root: Path | None = None) -> str:
     if run.drills:
         drill_suite(suites, run.drills, host)
         total["tests"] += len(run.drills)
-        total["failures"] += sum(1 for d in run.drills if not passed(d))
+        total["failures"] += sum(1 for d in run.drills if not drill_passed(d))
     for key, count in total.items():
         suites.set(key, str(count))
     suites.set("time", _seconds(sum(float(s.get("time", "0")) for s in suites)))
@@ -160,7 +158,7 @@ def drill_suite(parent: ET.Element, drills: list[dict[str, Any]], host: str) -> 
     failures = 0
     total = 0.0
     for drill in drills:
-        verdict = verdict_of(drill)
+        verdict = drill_verdict(drill)
         start, end = _parse(drill.get("start")), _parse(drill.get("end"))
         seconds = (end - start).total_seconds() if start and end else 0.0
         total += seconds
@@ -177,7 +175,7 @@ def drill_suite(parent: ET.Element, drills: list[dict[str, Any]], host: str) -> 
             f"({field(verdict.get('acknowledged_without_replica', 0))} without a replica's confirmation), "
             f"lost {field(drill_measure(verdict, 'lost'))}"
         )
-        if not passed(drill):
+        if not drill_passed(drill):
             failures += 1
             given = verdict.get("reasons")
             reasons = [log_line(r) for r in (given if isinstance(given, list) else [given] if given else [])] or [

@@ -14,9 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
-from tapguard.controls.assessment import Assessment, drill_measure
-from tapguard.controls.assessment import drill_passed as passed
-from tapguard.controls.assessment import drill_verdict as verdict_of
+from tapguard.controls.assessment import Assessment, drill_measure, drill_passed, drill_verdict
 from tapguard.evidence import remediation
 from tapguard.evidence.text import md_code, md_html, md_text
 
@@ -107,10 +105,10 @@ def checkov_failures(run: Assessment) -> list[str]:
 
 def drills(journals: list[dict[str, Any]] | None) -> list[str]:
     out = []
-    for drill in sorted(journals or [], key=passed):  # failing drills first
-        v = verdict_of(drill)
+    for drill in sorted(journals or [], key=drill_passed):  # failing drills first
+        v = drill_verdict(drill)
         text = (
-            f"### Drill: {md_text(drill.get('title', ''))} {'✅' if passed(drill) else '❌'}\n\n"
+            f"### Drill: {md_text(drill.get('title', ''))} {'✅' if drill_passed(drill) else '❌'}\n\n"
             f"downtime **{md_text(drill_measure(v, 'downtime_s', 's'))}** (limit {md_text(drill_measure(v, 'max_downtime_s', 's'))}) · "
             f"steady state back after **{md_text(drill_measure(v, 'time_to_steady_s', 's'))}** · "
             f"acknowledged writes {md_text(drill_measure(v, 'acknowledged'))} "
