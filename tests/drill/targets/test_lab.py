@@ -74,8 +74,15 @@ def test_an_interrupted_lab_drill_restores_keeps_its_journal_never_starts_the_ne
     state = lab.up()
     pg, rd = lab.postgres(state), lab.redis(state)
     # the drill before this one (the other signal) restored its writer; pg_auto_failover may still be rejoining it
-    deadline = time.monotonic() + 90
-    while LabPostgres(pg, fault="hang").preconditions() and time.monotonic() < deadline:
+    # (the state passes through primary + 2 secondaries while the old writer catches up): ready for 5 s in a row
+    deadline, ready_since = time.monotonic() + 120, None
+    while time.monotonic() < deadline:
+        if LabPostgres(pg, fault="hang").preconditions():
+            ready_since = None
+        elif ready_since is None:
+            ready_since = time.monotonic()
+        elif time.monotonic() - ready_since >= 5:
+            break
         time.sleep(0.5)
     master = rd.master_port()
     out = tmp_path / "evidence"
