@@ -17,7 +17,7 @@ PYTHON = "3.11"
 # requirements/<name>.txt: hash-locked dependencies of one set of extras, all pinned from one resolution of every extra
 # (nox -s lock); dev holds test because mypy reads the pytest plugin. requirements/tools.txt (nox, build, twine) is
 # resolved apart: checkov pins an old packaging.
-LOCKS = {"base": (), "dev": ("dev", "test"), "test": ("drill", "test"), "full": ("scan", "drill", "test")}
+LOCKS = {"base": (), "dev": ("dev", "test"), "test": ("drill", "test"), "full": ("scan", "drill", "test"), "mutants": ("scan", "drill", "test", "mutation")}
 TOOLS = "requirements/tools"
 
 
