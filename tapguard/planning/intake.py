@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from tapguard.foundation import inputs
 from tapguard.foundation.errors import TapguardError
-from tapguard.planning.redaction import redact_plan_json
+from tapguard.planning.redaction import TooDeep, redact_plan_json
 
 # Declared bounds: past them a document is refused up front, naming the limit, before it is evaluated.
 # bench/bench_big_plan.py: 1,000,000 resources (113 MB) evaluate in 55 s with a 2.3 GB peak, ~20x the plan's bytes;
@@ -190,9 +190,11 @@ def admit(raw: bytes, name: str) -> tuple[dict[str, Any], set[str]]:
     and the secret strings it removed (for scrubbing logs)."""
     data = parse_json(raw, name)
     del raw
-    check_depth(data, name)
-    validate(data, name)
-    return redact_plan_json(data, in_place=True)
+    validate(data, name)  # the schema's values are Any: validating reads only the top levels, whatever the nesting
+    try:  # nesting is bounded in the redaction walk, the one pass over every container
+        return redact_plan_json(data, in_place=True, max_depth=MAX_DEPTH)
+    except (TooDeep, RecursionError):  # RecursionError: a marked pair's recursive redaction met the depth first
+        raise PlanError(f"{name}: nested more than {MAX_DEPTH} levels deep, tapguard's limit (modules 100 deep need ~320)") from None
 
 
 def read(path: Path, label: str | None = None) -> tuple[dict[str, Any], set[str]]:
@@ -319,21 +321,6 @@ def _refuse_lone_surrogates(data: Any, name: str) -> None:
                         raise PlanError(f"{name}: {field_path(where)} holds a lone UTF-16 surrogate (\\ud800-\\udfff); not text") from None
             if isinstance(value, (dict, list)):
                 stack.append((value, (*loc, key)))
-
-
-def check_depth(data: Any, name: str, limit: int = MAX_DEPTH) -> None:
-    """Refuse documents nested deeper than `limit` (level by level: the check itself cannot overflow)."""
-    level: list[Any] = [data] if isinstance(data, (dict, list)) else []
-    depth = 1
-    while level:
-        if depth > limit:
-            raise PlanError(f"{name}: nested more than {limit} levels deep, tapguard's limit (modules 100 deep need ~320)")
-        below: list[Any] = []
-        for node in level:
-            values = node.values() if type(node) is dict else node
-            below.extend([v for v in values if type(v) is dict or type(v) is list])
-        level = below
-        depth += 1
 
 
 # ---------------------------------------------------------------- validation

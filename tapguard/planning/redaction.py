@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,7 @@ def rules_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def redact_plan_json(data: dict[str, Any], in_place: bool = False) -> tuple[dict[str, Any], set[str]]:
+def redact_plan_json(data: dict[str, Any], in_place: bool = False, max_depth: int | None = None) -> tuple[dict[str, Any], set[str]]:
     """A whole plan document with every sensitive value replaced: a copy, or `data` itself when in_place
     (a caller that owns a freshly parsed document: a big plan is then never held twice).
 
@@ -127,7 +128,8 @@ def redact_plan_json(data: dict[str, Any], in_place: bool = False) -> tuple[dict
     variables marked sensitive, defaults of sensitive variables) and values of credential-named attributes at any
     depth, whatever their length or type. Returns the document and the secret strings it removed, so callers can
     scrub any other text (logs) too; secrets of 8 characters or more are also scrubbed wherever else they appear
-    verbatim (inside a JSON string attribute, a key).
+    verbatim (inside a JSON string attribute, a key). With `max_depth`, a document nested deeper raises TooDeep
+    (checked in the same walk: a plan's million containers are visited once, not twice).
     """
     out = data if in_place else copy.deepcopy(data)
     secrets: set[str] = set()
@@ -141,22 +143,34 @@ def redact_plan_json(data: dict[str, Any], in_place: bool = False) -> tuple[dict
             if isinstance(var, dict) and isinstance(declared, dict) and declared.get("sensitive") and var.get("value") is not None:
                 secrets.update(_strings(var["value"]))
                 var["value"] = REDACTED
-    _walk(out, secrets)
+    _walk(out, secrets, max_depth or sys.maxsize)
     secrets = {s for s in secrets if len(s) >= 8 and s != REDACTED}
     if secrets:
         _scrub_tree(out, secrets)
     return out, secrets
 
 
-def _walk(root: Any, secrets: set[str]) -> None:
-    """Every object of the document once (iteratively): marked pairs, sensitive outputs/variables, credential names."""
-    stack: list[tuple[Any, str]] = [(root, "")]  # (node, the key it sits under)
+class TooDeep(ValueError):
+    """A document nested deeper than the caller's limit."""
+
+
+def _walk(root: Any, secrets: set[str], limit: int) -> None:
+    """Every object of the document once (iteratively): marked pairs, sensitive outputs/variables, credential names;
+    mirrors cleaned of anything but marks; nesting bounded by `limit` (the root is level 1)."""
+    stack: list[tuple[Any, Any, int]] = [(root, "", 1)]  # (node, the key it sits under, its level)
     while stack:
-        node, parent = stack.pop()
+        node, parent, depth = stack.pop()
+        if depth > limit:
+            raise TooDeep(limit)
+        below = depth + 1
         if isinstance(node, list):
-            stack.extend((v, "") for v in node if isinstance(v, (dict, list)))
+            stack.extend([(v, parent if parent is _MIRROR else "", below) for v in node if type(v) is dict or type(v) is list])
+            if parent is _MIRROR:
+                _marks_only(node)
             continue
-        if not isinstance(node, dict):
+        if parent is _MIRROR:
+            _marks_only(node)
+            stack.extend([(v, _MIRROR, below) for v in node.values() if type(v) is dict or type(v) is list])
             continue
         for value_key, mirror_key in PAIRS:
             if value_key in node and mirror_key in node and _marks_anything(node[mirror_key]):
@@ -172,9 +186,23 @@ def _walk(root: Any, secrets: set[str]) -> None:
                     node[key] = _redact_credential(node[key], secrets)
         for key, value in node.items():
             if key in MIRRORS:
-                node[key] = _mirror_only(value)
-            elif isinstance(value, (dict, list)):
-                stack.append((value, key))
+                if type(value) is dict or type(value) is list:
+                    stack.append((value, _MIRROR, below))
+                elif not (value is None or type(value) is bool):
+                    node[key] = REDACTED
+            elif type(value) is dict or type(value) is list:
+                stack.append((value, key, below))
+
+
+_MIRROR: Any = object()  # the "parent key" of a mirror's containers: no JSON key can be it
+
+
+def _marks_only(mirror: dict[str, Any] | list[Any]) -> None:
+    """A mirror holds booleans, objects and arrays: anything else in it is not a mark and is replaced (in place)."""
+    items = mirror.items() if type(mirror) is dict else enumerate(mirror)
+    wrong = [k for k, v in items if not (v is None or type(v) is bool or type(v) is dict or type(v) is list)]
+    for key in wrong:
+        mirror[key] = REDACTED  # type: ignore[index]
 
 
 def _redact_fields(declaration: dict[str, Any], secrets: set[str]) -> None:
@@ -196,21 +224,6 @@ def _redact_credential(value: Any, secrets: set[str]) -> Any:
         return [_redact_credential(v, secrets) for v in value]
     if isinstance(value, str):
         secrets.add(value)
-    return REDACTED
-
-
-def _mirror_only(mirror: Any) -> Any:
-    """A mirror holds booleans, objects and arrays: anything else in it is not a mark and is replaced."""
-    if isinstance(mirror, bool) or mirror is None:
-        return mirror
-    if isinstance(mirror, dict):
-        if all(type(v) is bool for v in mirror.values()):
-            return mirror
-        return {k: _mirror_only(v) for k, v in mirror.items()}
-    if isinstance(mirror, list):
-        if all(type(v) is bool for v in mirror):
-            return mirror
-        return [_mirror_only(v) for v in mirror]
     return REDACTED
 
 

@@ -323,6 +323,34 @@ def test_a_mirror_holds_only_marks() -> None:
     assert mirror == {"a": REDACTED, "b": [True, REDACTED]}
 
 
+def test_a_key_that_looks_like_anything_is_still_walked() -> None:
+    """The walk marks mirror containers by identity, not by a key: no key a plan can hold exempts a credential."""
+    for key in ("\u0000mirror", "after_sensitive_", "mirror", ""):
+        doc = _change({key: {"password": "hunter2"}}, {})
+        assert not _holds(redact_plan_json(doc)[0], "hunter2"), key
+
+
+@pytest.mark.parametrize("where", ["after", "after_unknown", "after_sensitive"])
+def test_nesting_is_bounded_in_values_and_in_mirrors(tmp_path: Path, where: str) -> None:
+    deep: Any = True
+    for _ in range(intake.MAX_DEPTH):
+        deep = [deep]
+    doc = _change({}, {})
+    doc["resource_changes"][0]["change"][where] = {"x": deep}
+    plan = tmp_path / "deep.json"
+    plan.write_text(json.dumps(doc))
+    with pytest.raises(intake.PlanError, match=f"nested more than {intake.MAX_DEPTH} levels deep"):
+        intake.read(plan)
+    doc["resource_changes"][0]["change"]["after"] = doc["resource_changes"][0]["change"]["after_sensitive"] = {"x": [deep] * 2}
+    plan.write_text(json.dumps(doc))
+    with pytest.raises(intake.PlanError, match=f"nested more than {intake.MAX_DEPTH} levels deep"):  # a marked pair, too
+        intake.read(plan)
+    doc = _change({}, {})
+    doc["resource_changes"][0]["change"][where] = {"x": deep[0][0][0][0][0][0][0][0][0][0]}  # comfortably within the limit
+    plan.write_text(json.dumps(doc))
+    intake.read(plan)
+
+
 # ---------------------------------------------------------------- bounds and shapes that are valid
 def test_limits_are_declared_and_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = tmp_path / "p.json"
