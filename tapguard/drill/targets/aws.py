@@ -162,6 +162,28 @@ class AwsAurora(FailoverTarget):
     def accepts(self, password: str) -> bool:
         return postgres_accepts(self.conninfo(password))
 
+    def fence_writer_factory(self, run: str) -> Callable[[], Writer] | None:
+        """Writes to the old writer's own instance endpoint (not the cluster endpoint, which follows the promotion):
+        after FailoverDBCluster it must refuse them, as a reader does."""
+        if not isinstance(self.old_writer, str) or not self.secret_arn:
+            return None
+        found = self.rds.describe_db_instances(DBInstanceIdentifier=self.old_writer)["DBInstances"]
+        endpoint = found[0].get("Endpoint") if found else None
+        if not endpoint or not endpoint.get("Address"):
+            return None
+        secret = _secret_json(self.session, self.secret_arn)
+        conninfo: str = make_conninfo(
+            host=endpoint["Address"],
+            port=endpoint.get("Port", 5432),
+            dbname=self.database,
+            user=secret["username"],
+            password=secret["password"],
+            sslmode="require",
+            connect_timeout=2,
+            target_session_attrs="any",  # this instance, whatever its role now: what it accepts is the point
+        )
+        return lambda: PostgresWriter(conninfo, run)
+
     def prepare(self) -> None:
         prepare_postgres(self.conninfo())
         super().prepare()
@@ -374,6 +396,19 @@ class AwsElastiCache(FailoverTarget):
     def _prepare_rotation(self) -> None:
         self.rotation = self._rotation()
 
+    def fence_writer_factory(self, run: str) -> Callable[[], Writer] | None:
+        """Writes to the old primary's own node endpoint (not the primary endpoint, which follows the promotion): after
+        TestFailover it is a replica and must answer READONLY."""
+        if not isinstance(self.old_writer, str):
+            return None
+        groups = [g for g in self.group().get("NodeGroups", []) if g.get("NodeGroupId") == self.node_group]
+        members = [m for g in groups for m in g.get("NodeGroupMembers", [])]
+        endpoint = next((m.get("ReadEndpoint") for m in members if m.get("CacheClusterId") == self.old_writer), None)
+        if not endpoint or not endpoint.get("Address"):
+            return None
+        host, port, token = str(endpoint["Address"]), int(endpoint.get("Port", 6379)), self._token()
+        return lambda: RedisWriter.direct(run, host, port, token, tls=True, timeout=1.0)
+
     def writer_factory(self, run: str) -> Callable[[], Writer]:
         host, port = self._endpoint()
         token = self._token()
@@ -436,7 +471,7 @@ class AwsElastiCache(FailoverTarget):
 
 
 AwsAurora.faults = registry(
-    Fault("failover", "rds:FailoverDBCluster (or the FIS experiment given) to a replica in another AZ", AwsAurora._failover),
+    Fault("failover", "rds:FailoverDBCluster (or the FIS experiment given) to a replica in another AZ", AwsAurora._failover, fences=True),
     Fault(
         "rotate",
         "secretsmanager:RotateSecret on the master secret (the stack's rotation function)",
@@ -448,7 +483,7 @@ AwsAurora.faults = registry(
     ),
 )
 AwsElastiCache.faults = registry(
-    Fault("failover", "elasticache:TestFailover of the node group", AwsElastiCache._failover),
+    Fault("failover", "elasticache:TestFailover of the node group", AwsElastiCache._failover, fences=True),
     Fault(
         "rotate",
         "secretsmanager:RotateSecret on the AUTH token secret (the stack's rotation function)",

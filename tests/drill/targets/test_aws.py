@@ -35,6 +35,7 @@ def test_each_fault_is_one_entry_with_what_the_verdict_needs() -> None:
         assert all(name == fault.name and fault.summary and callable(fault.inject) for name, fault in target.faults.items())
         failover, rotate = target.faults["failover"], target.faults["rotate"]
         assert not failover.ends_inside and failover.proves is None and failover.ready is None  # the target's own preconditions
+        assert failover.fences and not rotate.fences  # a failover leaves an old writer to probe; a rotation does not
         assert rotate.ends_inside and rotate.proves in ("password", "AUTH token") and rotate.ready is not None
     with pytest.raises(ValueError, match="declared twice"):
         registry(Fault("x", "one", lambda t: {}), Fault("x", "two", lambda t: {}))
@@ -201,6 +202,38 @@ def test_aurora_failover_flips_the_writer_and_the_watcher_sees_it(rds: Any) -> N
     stop.set()
     watcher.join()
     assert "promote" in marks and target.writer() == f"{rds.cluster_name}-2"
+
+
+def test_aurora_fencing_probe_writes_to_the_old_writers_own_endpoint(rds: Any, endpoint: localaws.LocalAWS) -> None:
+    secrets = endpoint.client("secretsmanager", "us-west-2")
+    arn = secrets.create_secret(Name=f"fence-{time.monotonic_ns()}", SecretString=json.dumps({"username": "u", "password": "p-1"}))["ARN"]
+    target = AwsAurora(Session(rds=rds, secretsmanager=secrets), rds.cluster_name, secret_arn=arn)
+    assert target.fence_writer_factory("run") is None  # nothing injected: no old writer yet
+    assert target.preconditions() == []
+    target.inject("failover")
+    factory = target.fence_writer_factory("run")
+    assert factory is not None
+    old = rds.describe_db_instances(DBInstanceIdentifier=f"{rds.cluster_name}-1")["DBInstances"][0]["Endpoint"]
+    info = dict(part.split("=", 1) for part in factory().conninfo.split())
+    assert info["host"] == old["Address"] != target.cluster()["Endpoint"]  # the instance, not the endpoint that follows the promotion
+    assert info["target_session_attrs"] == "any" and info["sslmode"] == "require"
+
+
+def test_elasticache_fencing_probe_writes_to_the_old_primarys_own_node(elasticache: Any) -> None:
+    target = AwsElastiCache(Session(elasticache=elasticache), GROUP)
+    group = _group(f"{GROUP}-001")
+    for i, member in enumerate(group["ReplicationGroups"][0]["NodeGroups"][0]["NodeGroupMembers"]):
+        member["ReadEndpoint"] = {"Address": f"node-{i + 1}.example", "Port": 6379}
+    with Stubber(elasticache) as stub:
+        stub.add_response("describe_replication_groups", group, {"ReplicationGroupId": GROUP})
+        target.old_writer = f"{GROUP}-001"
+        writer = target.fence_writer_factory("run")
+        stub.add_response("describe_replication_groups", group, {"ReplicationGroupId": GROUP})
+        target.old_writer = f"{GROUP}-009"  # not a member (any more): nothing to probe, said so
+        assert target.fence_writer_factory("run") is None
+    assert writer is not None
+    conn = writer().conn
+    assert (conn.host, conn.port) == ("node-1.example", 6379) and type(conn).__name__ == "SSLConnection"
 
 
 def test_aurora_without_a_replica_in_another_az_is_refused(rds: Any) -> None:
