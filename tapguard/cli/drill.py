@@ -198,9 +198,9 @@ def print_verdicts(journals: list[dict[str, Any]]) -> None:
             measured(v, "downtime_s", " s"),
             measured(v, "time_to_steady_s", " s") + _thaw(v),
             f"{v.get('max_downtime_s')} s",
-            str(v.get("acknowledged")) + _alone(v),
+            measured(v, "acknowledged") + _alone(v),
             measured(v, "lost"),
-            "/".join(str(p99.get(k)) for k in ("before", "during", "after")),
+            "/".join(f"{p99[k]:g}" if isinstance(p99.get(k), int | float) else "unknown" for k in ("before", "during", "after")),
             "[green]PASS[/]" if v.get("passed") else f"[bold red]FAIL[/] {escape('; '.join(v.get('reasons', [])))}",
         )
     Console(width=160).print(table)
