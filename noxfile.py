@@ -17,7 +17,13 @@ PYTHON = "3.11"
 # requirements/<name>.txt: hash-locked dependencies of one set of extras, all pinned from one resolution of every extra
 # (nox -s lock); dev holds test because mypy reads the pytest plugin. requirements/tools.txt (nox, build, twine) is
 # resolved apart: checkov pins an old packaging.
-LOCKS = {"base": (), "dev": ("dev", "test"), "test": ("drill", "test"), "full": ("scan", "drill", "test"), "mutants": ("scan", "drill", "test", "mutation")}
+LOCKS = {
+    "base": (),
+    "dev": ("dev", "test"),
+    "test": ("drill", "test"),
+    "full": ("scan", "drill", "test"),
+    "mutants": ("scan", "drill", "test", "mutation"),
+}
 TOOLS = "requirements/tools"
 
 
@@ -105,7 +111,7 @@ def check(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def compliance(session: nox.Session) -> None:
-    """The PCI suite as pytest: nox -s compliance -- [--env ENV] [--plan-json ENV=PATH] [--evidence DIR]."""
+    """The PCI suite as pytest: nox -s compliance -- [--tapguard-env ENV] [--tapguard-plan-json ENV=PATH] [--tapguard-evidence DIR]."""
     install(session, "test")
     session.run("pytest", "compliance_tests", "-p", "no:cacheprovider", *session.posargs)
 
@@ -136,10 +142,37 @@ def evidence(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def e2e(session: nox.Session) -> None:
-    """Deploy every stack to the embedded AWS endpoint, check and drill what was deployed, destroy it,
-    prove nothing is left: nox -s e2e -- [ENV...] [--out DIR] [--apply-timeout S]."""
+    """Deploy every stack to the embedded AWS endpoint (one account: side by side), check and drill what was deployed,
+    destroy it, prove nothing is left: nox -s e2e -- [ENV...] [--out DIR] [--apply-timeout S]. Then record the module
+    tests' deployments (tests/terraform/<module>/tf_resources.json, replayed by `nox -s tests`)."""
     install(session, "full")
     session.run("tapguard", "e2e", *session.posargs)
+    session.run("pytest", "-p", "no:cacheprovider", "tests/terraform", env={"TAPGUARD_TF_RECORD": "1"})
+
+
+# the modules that decide verdicts, in the order a short run should take them ([tool.mutmut] only_mutate lists them all)
+MUTATED = (
+    "tapguard.controls.waivers", "tapguard.controls.engine", "tapguard.controls.assessment", "tapguard.planning.redaction",
+    "tapguard.drill.verdict", "tapguard.evidence.signing", "tapguard.evidence.sarif", "tapguard.controls.checks",
+    "tapguard.controls.classes", "tapguard.controls.facets", "tapguard.planning.model", "tapguard.evidence.bundle",
+    "tapguard.evidence.chain", "tapguard.evidence.junit", "tapguard.evidence.markdown", "tapguard.drill.probe",
+)  # fmt: skip
+
+
+@nox.session(python=PYTHON)
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of the modules that decide verdicts (mutmut, two workers, module by module): prints the score per
+    module and every surviving mutant; fails when a survivor is not justified in mutants/survivors.toml or a module scores
+    under 80 %: nox -s mutants [-- tapguard.controls.waivers ...]."""
+    install(session, "mutants")
+    # mutmut copies tapguard/ into mutants/ once and refreshes only its .py files: bring the package data up to date too
+    for data in Path("tapguard").rglob("*"):
+        if data.is_file() and data.suffix not in (".py", ".pyc") and (Path("mutants") / data.parent).is_dir():
+            shutil.copy2(data, Path("mutants") / data)
+    for module in session.posargs or MUTATED:
+        # named mutants are always retested; mutants/ (git-ignored) keeps the copy, the plans and the test map between runs
+        session.run("mutmut", "run", "--max-children", "2", f"{module}.*")
+    session.run("python", "tools/mutation_report.py", "--survivors", "mutants/survivors.toml", "--json", "mutants/report.json")
 
 
 BENCHMARKS = {

@@ -1,5 +1,5 @@
 """Failover drills as tests: `pytest chaos --target lab` (default: the local lab, for real) or
-`pytest chaos --target aws --env us-west-2 --confirm us-west-2` (needs allow-tagged targets)."""
+`pytest chaos --target aws --drill-env us-west-2 --confirm us-west-2` (needs allow-tagged targets)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """The PCI suite's options and fixtures come from the tapguard pytest plugin (entry point `pytest11: tapguard`).
 
-Options: --env ENV (repeatable), --plan-json ENV=PATH, --aws, --waivers FILE, --evidence DIR, --checkov.
+Options: --tapguard-env ENV (repeatable), --tapguard-plan-json ENV=PATH, --tapguard-aws, --tapguard-waivers FILE,
+--tapguard-evidence DIR, --tapguard-checkov.
 """

@@ -3,8 +3,8 @@
 Registered through the `pytest11` entry point "tapguard", so it loads wherever tapguard and
 pytest are installed together; `compliance_tests/test_pci.py` is the one test it parametrizes.
 
-Plans each environment for real (embedded AWS endpoint unless --aws), or reads plan
-JSON produced elsewhere with --plan-json ENV=PATH, and evaluates the same engine
+Plans each environment for real (embedded AWS endpoint unless --tapguard-aws), or reads plan
+JSON produced elsewhere with --tapguard-plan-json ENV=PATH, and evaluates the same engine
 `tapguard check` uses. Each test is marked with its PCI DSS requirement ids:
 select with -k on the control id or environment, e.g. -k "E1 and us-west-2".
 """
@@ -23,22 +23,27 @@ if TYPE_CHECKING:
 # only once the PCI suite's own tests ask for it, so another project's test run pays nothing for it.
 
 
+# Every option is namespaced --tapguard-…: the plugin loads in every pytest run of the environment, and another
+# project's suite may well have its own --env or --aws.
+OPTIONS = ("--tapguard-env", "--tapguard-plan-json", "--tapguard-aws", "--tapguard-waivers", "--tapguard-evidence", "--tapguard-checkov")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("tapguard")
-    group.addoption("--env", action="append", default=[], help="environment to check (repeatable; default all)")
-    group.addoption("--plan-json", action="append", default=[], metavar="ENV=PATH", help="plan JSON produced elsewhere")
-    group.addoption("--aws", action="store_true", help="plan against the real AWS account instead of the embedded endpoint")
-    group.addoption("--waivers", type=Path, default=None, help="waiver file (default waivers.yaml at the root)")
-    group.addoption("--evidence", type=Path, default=None, help="write an evidence bundle into this directory")
-    group.addoption("--checkov", action="store_true", help="include the checkov baseline in the evidence")
+    group = parser.getgroup("tapguard", "tapguard PCI DSS suite (compliance_tests/)")
+    group.addoption("--tapguard-env", action="append", default=[], metavar="ENV", help="environment to check (repeatable; default all)")
+    group.addoption("--tapguard-plan-json", action="append", default=[], metavar="ENV=PATH", help="plan JSON produced elsewhere")
+    group.addoption("--tapguard-aws", action="store_true", help="plan against the real AWS account instead of the embedded endpoint")
+    group.addoption("--tapguard-waivers", type=Path, default=None, metavar="FILE", help="waiver file (default waivers.yaml at the root)")
+    group.addoption("--tapguard-evidence", type=Path, default=None, metavar="DIR", help="write an evidence bundle into this directory")
+    group.addoption("--tapguard-checkov", action="store_true", help="include the checkov baseline in the evidence")
 
 
 def _environment_names(config: pytest.Config) -> list[str]:
     from tapguard.controls.assessment import parse_plan_json_args
     from tapguard.planning import project
 
-    given = parse_plan_json_args(config.getoption("--plan-json"))
-    names = list(config.getoption("--env")) or list(given)
+    given = parse_plan_json_args(config.getoption("--tapguard-plan-json"))
+    names = list(config.getoption("--tapguard-env")) or list(given)
     if not names:
         names = [e.name for e in project.environments(project.find_root())]
     return names
@@ -70,7 +75,7 @@ def compliance_run(request: pytest.FixtureRequest) -> Assessment:
 
     config = request.config
     root = project.find_root()
-    given = parse_plan_json_args(config.getoption("--plan-json"))
+    given = parse_plan_json_args(config.getoption("--tapguard-plan-json"))
     names = _environment_names(config)
     envs = project.select(root, [n for n in names if n not in given]) if [n for n in names if n not in given] else []
     secrets: list[str] = []
@@ -78,7 +83,7 @@ def compliance_run(request: pytest.FixtureRequest) -> Assessment:
     if envs:
         state = project.state_dir(root)
         tools = toolchain.discover(state)
-        if config.getoption("--aws"):
+        if config.getoption("--tapguard-aws"):
             runner = PlanRunner(tools, state, {}, "aws")
             planned = [runner.plan(e) for e in envs]
         else:
@@ -86,9 +91,9 @@ def compliance_run(request: pytest.FixtureRequest) -> Assessment:
                 secrets = endpoint.secret_strings()
                 runner = PlanRunner(tools, state, endpoint.env(), "local", secrets=secrets)
                 planned = [runner.plan(e) for e in envs]
-    plans = assessment.plans_from_args(config.getoption("--plan-json"), planned)
-    waiver_file = config.getoption("--waivers") or root / "waivers.yaml"
-    run = assessment.assess(root, project.environments(root) + envs, plans, waiver_file, use_checkov=config.getoption("--checkov"))
+    plans = assessment.plans_from_args(config.getoption("--tapguard-plan-json"), planned)
+    waiver_file = config.getoption("--tapguard-waivers") or root / "waivers.yaml"
+    run = assessment.assess(root, project.environments(root) + envs, plans, waiver_file, use_checkov=config.getoption("--tapguard-checkov"))
     config.stash[RUN_KEY] = (run, root, secrets)
     return run
 
@@ -97,7 +102,7 @@ RUN_KEY = pytest.StashKey[Any]()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    out = session.config.getoption("--evidence", None)
+    out = session.config.getoption("--tapguard-evidence", None)
     stashed = session.config.stash.get(RUN_KEY, None)
     if out and stashed:
         from tapguard.evidence.write import write_bundle

@@ -173,7 +173,7 @@ data "aws_iam_policy_document" "apigw_assume" {
 }
 
 resource "aws_iam_role" "cloudwatch" {
-  name               = "role-apigwlogs-${var.name_suffix}"
+  name               = "role-apigwlogs-${data.aws_region.current.name}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.apigw_assume.json
 
   tags = var.tags

@@ -25,7 +25,7 @@ data "aws_iam_policy_document" "fis_assume" {
 resource "aws_iam_role" "fis" {
   count = var.fis_failover_template ? 1 : 0
 
-  name               = "role-fisaurora-${var.purpose}-${var.name_suffix}"
+  name               = "role-fisaurora-${var.purpose}-${data.aws_region.current.name}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.fis_assume.json
 
   tags = var.tags

@@ -1,3 +1,6 @@
+# The region goes into account-wide names (IAM roles): two stacks of one account in different regions never collide.
+data "aws_region" "current" {}
+
 locals {
   cluster_identifier  = "aurora-${var.purpose}-${var.name_suffix}"
   use_existing_secret = var.master_secret_arn != null
@@ -132,7 +135,7 @@ data "aws_iam_policy_document" "monitoring_assume" {
 }
 
 resource "aws_iam_role" "monitoring" {
-  name               = "role-rdsmonitoring-${var.purpose}-${var.name_suffix}"
+  name               = "role-rdsmonitoring-${var.purpose}-${data.aws_region.current.name}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.monitoring_assume.json
 
   tags = var.tags

@@ -45,7 +45,7 @@ data "aws_iam_policy_document" "codedeploy_assume" {
 resource "aws_iam_role" "codedeploy" {
   count = var.blue_green && length(local.exposed) > 0 ? 1 : 0
 
-  name               = "role-codedeploy-${var.purpose}-${var.name_suffix}"
+  name               = "role-codedeploy-${var.purpose}-${local.region}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.codedeploy_assume.json
 
   tags = var.tags

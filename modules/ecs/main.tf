@@ -76,7 +76,7 @@ data "aws_iam_policy_document" "tasks_assume" {
 resource "aws_iam_role" "execution" {
   for_each = var.services
 
-  name               = "role-ecsexec-${each.key}-${var.name_suffix}"
+  name               = "role-ecsexec-${each.key}-${local.region}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.tasks_assume.json
 
   tags = var.tags
@@ -123,7 +123,7 @@ resource "aws_iam_role_policy" "execution_secrets" {
 resource "aws_iam_role" "task" {
   for_each = var.services
 
-  name               = "role-ecstask-${each.key}-${var.name_suffix}"
+  name               = "role-ecstask-${each.key}-${local.region}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.tasks_assume.json
 
   tags = var.tags

@@ -1,3 +1,6 @@
+# The region goes into account-wide names (IAM roles): two stacks of one account in different regions never collide.
+data "aws_region" "current" {}
+
 locals {
   az_index = { for i, az in var.availability_zones : az => i }
 }
@@ -123,7 +126,7 @@ data "aws_iam_policy_document" "flow_assume" {
 }
 
 resource "aws_iam_role" "flow" {
-  name               = "role-vpcflow-${var.name_suffix}"
+  name               = "role-vpcflow-${data.aws_region.current.name}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.flow_assume.json
 
   tags = var.tags

@@ -113,7 +113,7 @@ resource "aws_s3_bucket" "trail" {
   #checkov:skip=CKV_AWS_18:This is the access-log sink; logging it into itself would loop
   #checkov:skip=CKV_AWS_144:Cross-region replication is an account-level decision outside this stack
   #checkov:skip=CKV2_AWS_62:Trail integrity comes from log file validation, not bucket notifications
-  bucket        = "s3-cloudtrail-${local.account}-${var.name_suffix}"
+  bucket        = "s3-cloudtrail-${local.account}-${local.region}-${var.name_suffix}"
   force_destroy = true
 
   tags = var.tags
@@ -179,7 +179,7 @@ data "aws_iam_policy_document" "trail_bucket" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:cloudtrail:${local.region}:${local.account}:trail/trail-audit-${var.name_suffix}"]
+      values   = ["arn:${local.partition}:cloudtrail:${local.region}:${local.account}:trail/trail-audit-${local.region}-${var.name_suffix}"]
     }
   }
   statement {
@@ -198,7 +198,7 @@ data "aws_iam_policy_document" "trail_bucket" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:cloudtrail:${local.region}:${local.account}:trail/trail-audit-${var.name_suffix}"]
+      values   = ["arn:${local.partition}:cloudtrail:${local.region}:${local.account}:trail/trail-audit-${local.region}-${var.name_suffix}"]
     }
   }
   statement {
@@ -242,7 +242,7 @@ data "aws_iam_policy_document" "trail_assume" {
 }
 
 resource "aws_iam_role" "trail" {
-  name               = "role-cloudtrail-${var.name_suffix}"
+  name               = "role-cloudtrail-${local.region}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.trail_assume.json
 
   tags = var.tags
@@ -262,7 +262,7 @@ resource "aws_iam_role_policy" "trail" {
 }
 
 resource "aws_cloudtrail" "this" {
-  name                          = "trail-audit-${var.name_suffix}"
+  name                          = "trail-audit-${local.region}-${var.name_suffix}"
   s3_bucket_name                = aws_s3_bucket.trail.id
   kms_key_id                    = var.logs_kms_key_arn
   is_multi_region_trail         = true

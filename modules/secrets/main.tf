@@ -127,7 +127,7 @@ data "aws_iam_policy_document" "lambda_assume" {
 resource "aws_iam_role" "rotator" {
   for_each = local.rotators
 
-  name               = "role-${each.value.short}-${var.name_suffix}"
+  name               = "role-${each.value.short}-${data.aws_region.current.name}-${var.name_suffix}"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 
   tags = var.tags

@@ -11,6 +11,8 @@ from rich.markup import escape
 from tapguard.foundation.errors import TapguardError
 from tapguard.foundation.extras import missing_extra
 
+INTERNAL_ERROR = 4
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     from tapguard.cli.common import console
@@ -48,7 +50,14 @@ def run() -> None:
     collections of interpreter shutdown (about 1 s after a 5,000-resource plan).
     Tests call main() in-process and keep their collector.
     """
-    code = main()
+    try:
+        code = main()
+    except Exception:  # a bug, not a finding: never exit 1, which CI reads as "controls failed" (and may let pass)
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.write(f"tapguard: internal error (a bug in tapguard, not in your input; please report it): exit {INTERNAL_ERROR}\n")
+        code = INTERNAL_ERROR
     gc.freeze()
     sys.exit(code)
 

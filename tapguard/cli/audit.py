@@ -27,6 +27,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list:  # the catalogue, nothing else: no lab, no drill
+        return check.run(args)
+    check.preflight(args)  # a bad --check, --config-file, --var-file or baseline fails now, not after the drills
     if args.sign_key:
         signing.private_key(args.sign_key)  # a bad key fails now, not after the drills
     journals: list[dict[str, Any]] = []

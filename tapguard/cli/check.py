@@ -10,9 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from tapguard.cli import outputs
+from tapguard.cli import listing, outputs
 from tapguard.cli.common import add_aws_flags, console, display, plan_environments, step
-from tapguard.controls import assessment, checkov, engine
+from tapguard.controls import assessment, baseline, checkov, engine
 from tapguard.drill import schema as drill_schema
 from tapguard.evidence import signing
 from tapguard.evidence import text as evidence_text
@@ -22,6 +22,7 @@ from tapguard.foundation import config, inputs
 from tapguard.foundation.digest import sha256
 from tapguard.foundation.errors import TapguardError
 from tapguard.planning import project
+from tapguard.planning.admitted import AdmittedPlan
 from tapguard.planning.runner import PlanResult
 
 
@@ -41,6 +42,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drills", type=Path, help="drills.json of a drill run to include in the bundle")
     p.add_argument(
         "--sign-key", metavar="FILE|env:NAME", help="sign the bundle's manifest with this Ed25519 private key (a file, or env:NAME)"
+    )
+    p.add_argument(
+        "--config-file", type=Path, metavar="PATH", help="read this tapguard.toml (or pyproject.toml) instead of the project root's"
+    )
+    p.add_argument(
+        "--var-file", action="append", default=[], type=Path, metavar="FILE", help="passed to terraform plan as -var-file (repeatable)"
+    )
+    select = p.add_argument_group("which controls")
+    select.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ID|CKV_ID|SEVERITY",
+        help="judge only these controls: ids, checkov ids (the control listing them), or a severity and higher; comma-separated",
+    )
+    select.add_argument(
+        "--skip-check",
+        action="append",
+        default=[],
+        metavar="ID|CKV_ID|SEVERITY",
+        help="skip these controls (reported as skipped, never as a pass): ids, checkov ids, or a severity and lower",
+    )
+    select.add_argument("--list", action="store_true", help="list the controls, PCI DSS requirements, severities and classes, then exit")
+    select.add_argument("--json", action="store_true", help="with --list: as JSON (format tapguard.list/1)")
+    debt = p.add_argument_group("baseline (existing failures that do not gate)")
+    once = debt.add_mutually_exclusive_group()
+    once.add_argument(
+        "--create-baseline", type=Path, metavar="FILE", help="write every current failure to FILE (exit 0 unless others fail)"
+    )
+    once.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="only failures not in FILE change the exit code; fixed and stale entries are reported"
     )
     add_aws_flags(p)
     outputs.add_output_flags(p)
@@ -69,8 +101,46 @@ def _refuse(token: str) -> Any:
     raise ValueError(f"{token} is not a JSON number")
 
 
+def _given_path(value: Path | None, flag: str) -> Path | None:
+    """A path a flag names, as text first: a NUL or an empty name is one line, not a traceback from the OS."""
+    if value is None:
+        return None
+    if "\x00" in str(value) or not str(value).strip():
+        raise TapguardError(f"{flag}: not a usable path")
+    return value
+
+
+def var_files(values: list[Path]) -> tuple[Path, ...]:
+    """--var-file: existing regular files (terraform reads them), absolute, each once."""
+    out: list[Path] = []
+    for value in values:
+        _given_path(value, "--var-file")
+        inputs.regular_file(value, f"--var-file {value}", 16 * 1024 * 1024, "a .tfvars file")
+        out.append(value.resolve())
+    return tuple(dict.fromkeys(out))
+
+
+def preflight(args: argparse.Namespace) -> tuple[dict[str, str], baseline.BaselineFile | None, Path | None]:
+    """The selection, config file, var files and baseline flags, checked before anything runs (audit calls it before its
+    drills): (skipped controls, the baseline given, the baseline file to create)."""
+    if args.json and not args.list:
+        raise TapguardError("--json goes with --list (the report formats are -o json, sarif, ...)")
+    config.use_file(_given_path(args.config_file, "--config-file"))
+    skipped = assessment.skipped_controls(args.check, args.skip_check, engine.catalogue())
+    args.var_files = var_files(args.var_file)
+    baseline_path = _given_path(args.baseline, "--baseline")
+    create_path = _given_path(args.create_baseline, "--create-baseline")
+    known = baseline.load(baseline_path) if baseline_path else None
+    if create_path is not None:
+        baseline.writable(create_path)
+    return skipped, known, create_path
+
+
 def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) -> int:
     """The check; `drills` are journals of drills this process ran (tapguard audit)."""
+    if args.list:
+        return listing.run(args.json)
+    skipped, known, create_path = preflight(args)
     root = project.find_root()
     cfg = config.load(root)
     given = assessment.parse_plan_json_args(args.plan_json)
@@ -101,25 +171,37 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     scan_hcl = use_checkov and checkov.binary() is not None and any(n in own for n in [*given, *(e.name for e in to_plan)])
     hcl_scan = checkov.start_hcl_scan(root, use_cache=not args.no_cache) if scan_hcl else None
 
-    def scan_early(result: PlanResult) -> None:  # checkov on each plan while the others still plan
-        checkov.start_plan_scan(result.json_path, root, enrich=True, use_cache=not args.no_cache)
+    # one object per plan from here to the bundle (planning/admitted.py): admitted, hashed and parsed once
+    plans = assessment.plans_from_args(given, [])  # a bad --plan-json fails before minutes of planning
 
-    admitted = assessment.plans_from_args(args.plan_json, [])  # a bad --plan-json fails before minutes of planning
+    def scan_early(result: PlanResult) -> None:  # checkov on each plan while the others still plan
+        plans[result.environment] = plan = AdmittedPlan.planned(result)
+        checkov.start_plan_scan(plan, root, enrich=True, use_cache=not args.no_cache)
+
     planned, secrets = plan_environments(args, to_plan, scan_early if hcl_scan is not None else None)
-    plans = {**{r.environment: r.json_path for r in planned}, **admitted}
+    plans = {**{r.environment: plans.get(r.environment) or AdmittedPlan.planned(r) for r in planned}, **plans}
     envs = project.environments(root) + to_plan
     with step("evaluating controls" + ("" if args.no_checkov else " and running checkov")):
         result = assessment.assess(
-            root, envs, plans, waiver_file, use_checkov=use_checkov, hcl_scan=hcl_scan, checkov_cache=not args.no_cache
+            root, envs, plans, waiver_file, use_checkov=use_checkov, hcl_scan=hcl_scan, checkov_cache=not args.no_cache, skipped=skipped
         )
     if loaded_drills is not None:
         result.drills = loaded_drills
     if drills:
         result.drills = drills
     bundle = write_bundle(result, root, out_dir, secrets, sign_key=sign_key)
-    code, note = outputs.gate(args, result)
-    gate_failures = [s for s in result.checkov if s.scope == "hcl" and s.gate_failures]
-    verdict = "FAIL" if result.failed or gate_failures else "PASS"
+    notes: list[str] = []
+    if create_path is not None:
+        made, count = baseline.write(create_path, result)
+        notes.append(f"baseline: wrote {count} failure(s) to {display(made, root)}; with --baseline only new failures gate")
+        known = baseline.load(made)
+    accepted = frozenset(known.fingerprints()) if known is not None else frozenset()
+    code, note = outputs.gate(args, result, accepted)
+    if known is not None and create_path is None:
+        comparison = baseline.compare(known, result)
+        notes += comparison.lines()
+        notes += [f"new failure: {baseline.describe(fp)}" for fp in comparison.new]
+    verdict = "FAIL" if result.failed else "PASS"
     footer: list[str | Text] = [  # the path is data (`--out` may hold `[/]` or `:emoji:`): a Text, never markup
         Text.assemble(
             "evidence: ",
@@ -128,17 +210,17 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
         ),
         f"[bold {'red' if verdict == 'FAIL' else 'green'}]verdict: {verdict}[/]",
     ]
-    if note:
-        footer.append(Text(note, style="yellow"))
+    for said in [*notes, note] if note else notes:  # data (addresses from the plan): Text, never markup
+        footer.append(evidence_text.console(said, style="yellow"))
     quiet = bool(getattr(args, "quiet", False))
 
     def cli_text() -> str:
         buffer = io.StringIO()
-        outputs.cli_report(result, quiet, footer, Console(file=buffer, width=100_000, no_color=True, soft_wrap=False))
+        outputs.cli_report(result, quiet, footer, Console(file=buffer, width=100_000, no_color=True, soft_wrap=False), accepted)
         return buffer.getvalue()
 
     if "cli" in formats and output_dir is None:
-        outputs.cli_report(result, quiet, footer, outputs.report_console())
+        outputs.cli_report(result, quiet, footer, outputs.report_console(), accepted)
         formats.remove("cli")
     else:
         for line in footer:  # stdout carries only the machine formats; the verdict goes to stderr

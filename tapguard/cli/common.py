@@ -62,7 +62,7 @@ def plan_environments(
     state = project.state_dir(root)
     tools = toolchain.discover(state)
     mode = localaws.choose_mode(args.local, args.aws)
-    runner = PlanRunner(tools, state, {}, mode, use_cache=not args.no_cache)
+    runner = PlanRunner(tools, state, {}, mode, use_cache=not args.no_cache, var_files=tuple(getattr(args, "var_files", ())))
     if all(runner.cached(e) for e in envs):
         banner(mode, cached=True)
         results = [runner.plan(e) for e in envs]  # unchanged: no AWS endpoint needed

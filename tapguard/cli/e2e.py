@@ -18,6 +18,11 @@ def register(sub: Any) -> None:
     p.add_argument("--apply-timeout", type=float, default=900.0, metavar="S", help="seconds for each apply (default 900)")
     p.add_argument("--destroy-timeout", type=float, default=600.0, metavar="S", help="seconds for each destroy (default 600)")
     p.add_argument("--no-drill", action="store_true", help="skip the AWS drill path")
+    p.add_argument(
+        "--sequence",
+        action="store_true",
+        help="each stage one stack after the other (default: side by side; one endpoint either way)",
+    )
     p.set_defaults(func=cmd_e2e)
 
 
@@ -28,8 +33,9 @@ def cmd_e2e(args: argparse.Namespace) -> int:
         raise TapguardError("--apply-timeout and --destroy-timeout must be positive")
     root = project.find_root()
     out = args.out or root / "evidence"
+    budget = Budget(args.apply_timeout, args.destroy_timeout, not args.no_drill, sequence=args.sequence)
     with console.status(f"deploying {', '.join(args.environments) or 'every stack'} to the embedded endpoint"):
-        summary = run(root, list(args.environments), out, Budget(args.apply_timeout, args.destroy_timeout, not args.no_drill))
+        summary = run(root, list(args.environments), out, budget)
     for env in summary["environments"]:
         verdict = "[green]passed[/]" if env["passed"] else "[bold red]FAILED[/]"
         console.print(

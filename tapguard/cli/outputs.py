@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tapguard.controls import FAIL
-from tapguard.controls.assessment import Assessment
+from tapguard.controls.assessment import NOT_SELECTED, Assessment
 from tapguard.evidence.formats import FORMATS, NAMES
 from tapguard.foundation.config import Config
 from tapguard.foundation.errors import TapguardError
@@ -64,6 +64,7 @@ class Failure:
     control: str  # control id, a checkov id, or one of PSEUDO_CONTROLS
     severity: str
     line: str
+    fingerprint: tuple[str, str, str, str] | None = None  # what a baseline can accept (None: never, e.g. a bad waiver)
 
 
 @dataclass(frozen=True)
@@ -105,27 +106,30 @@ def failures(run: Assessment) -> list[Failure]:
         for f in env.findings:
             if f.status in (FAIL, "unknown") and not f.waiver:
                 control = run.catalogue.get(f.control)
-                found.append(Failure(f.control, control.severity if control else "high", f.describe(control)))
+                fingerprint = (f.environment, f.control, f.address, f.attribute)
+                found.append(Failure(f.control, control.severity if control else "high", f.describe(control), fingerprint))
     for problem in run.waivers.problems:
         control = run.catalogue.get(problem.control)
         found.append(Failure(problem.control, control.severity if control else "high", f"{problem.address}: {problem.message}"))
-    for scan in run.checkov:
-        if scan.scope == "hcl":
-            for g in scan.gate_failures:
-                found.append(Failure(g["check_id"], "high", f"checkov {g['check_id']} {g.get('resource')}"))
+    for scope, g in run.checkov_gate:  # the HCL gate, a plan's unmapped failures, checkov errors
+        accepted_as = (scope, str(g["check_id"]), str(g.get("resource") or ""), "") if g["status"] == "failed" else None
+        found.append(Failure(g["check_id"], "high", f"checkov {scope} {g['check_id']} {g.get('resource')}", accepted_as))
     for journal in run.failed_drills:  # a drill whose verdict is not `passed: true` fails the run like a control
         found.append(Failure("DRILLS", "critical", f"drill {journal.get('title')}: the verdict did not pass"))
     return found
 
 
-def gate(args: argparse.Namespace, run: Assessment) -> tuple[int, str]:
-    """Exit code and a note: 1 when a failure is hard (see --soft-fail-on/--hard-fail-on), else 0."""
+def gate(args: argparse.Namespace, run: Assessment, accepted: frozenset[tuple[str, str, str, str]] = frozenset()) -> tuple[int, str]:
+    """Exit code and a note: 1 when a failure is hard (see --soft-fail-on/--hard-fail-on), else 0.
+
+    `accepted`: fingerprints of a baseline (--baseline): those failures never gate."""
     known = set(run.catalogue) | set(PSEUDO_CONTROLS)
     soft = Selector.parse("--soft-fail-on", args.soft_fail_on, known)
     hard = Selector.parse("--hard-fail-on", args.hard_fail_on, known)
-    found = failures(run)
+    everything = failures(run)
+    found = [f for f in everything if f.fingerprint is None or f.fingerprint not in accepted]
     if not found:
-        return 0, ""
+        return 0, (f"baseline: the {len(everything)} failure(s) are all known" if everything else "")
     if args.soft_fail:
         return 0, f"soft fail: {len(found)} failure(s) do not change the exit code"
     # --hard-fail-on names what fails the run; otherwise everything does except what --soft-fail-on names
@@ -176,7 +180,13 @@ def report_console(file: Any = None) -> Console:
     return Console(file=file, width=100_000, soft_wrap=False, emoji=False)
 
 
-def cli_report(run: Assessment, quiet: bool, footer: Sequence[str | Text], console: Console) -> None:
+def cli_report(
+    run: Assessment,
+    quiet: bool,
+    footer: Sequence[str | Text],
+    console: Console,
+    accepted: frozenset[tuple[str, str, str, str]] = frozenset(),
+) -> None:
     """The human report: the control table (unless quiet), every failure, checkov, the footer lines.
 
     Every data field is a `Text` (tapguard.evidence.text.console): Rich markup and emoji codes in plans,
@@ -195,7 +205,10 @@ def cli_report(run: Assessment, quiet: bool, footer: Sequence[str | Text], conso
             table.add_column(text.console(env.name))
         style = {"pass": "green", "fail": "bold red", "waived": "yellow", "not_applicable": "dim"}
         for control in run.catalogue.values():
-            cells = [Text(e.status_of(control.id), style=style[e.status_of(control.id)]) for e in run.environments]
+            if control.id in run.skipped:
+                cells = [Text("skipped", style="dim") for _ in run.environments]
+            else:
+                cells = [Text(e.status_of(control.id), style=style[e.status_of(control.id)]) for e in run.environments]
             table.add_row(
                 text.console(", ".join(control.requirements) or f"({control.family})"),
                 text.console(f"{control.id} {control.title}"),
@@ -205,9 +218,15 @@ def cli_report(run: Assessment, quiet: bool, footer: Sequence[str | Text], conso
     for env in run.environments:
         for f in env.findings:
             if f.status in (FAILED, "unknown") and not f.waiver:
-                console.print(
-                    line(Text("FAIL", style="red"), " ", text.console(text.finding(f, run.catalogue.get(f.control)))), soft_wrap=True
-                )
+                known = (f.environment, f.control, f.address, f.attribute) in accepted
+                label = Text("KNOWN", style="yellow") if known else Text("FAIL", style="red")
+                console.print(line(label, " ", text.console(text.finding(f, run.catalogue.get(f.control)))), soft_wrap=True)
+    unselected = sorted(cid for cid, reason in run.skipped.items() if reason == NOT_SELECTED)
+    for cid, reason in sorted(run.skipped.items()):
+        if reason != NOT_SELECTED:
+            console.print(line(Text("SKIPPED", style="dim"), " ", text.console(cid), f": {reason}"), soft_wrap=True)
+    if unselected:
+        console.print(line(Text("SKIPPED", style="dim"), f" {len(unselected)} control(s) not selected by --check"), soft_wrap=True)
     for problem in run.waivers.problems:
         console.print(
             line(Text("WAIVER", style="bold red"), " ", text.console(problem.address), ": ", text.console(problem.message)), soft_wrap=True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from tapguard import __version__
 from tapguard.cli import audit, check, completion, doctor, drill, e2e, evidence, hook, lab, plan
@@ -14,8 +15,23 @@ EXIT_CODES = """exit codes:
   1    failure: a control, waiver, checkov gate or drill verdict failed
   2    bad input: a flag, file, plan, waiver, config or environment variable tapguard cannot use (one line on stderr)
   3    drift (plan --fail-on-changes) or the lab is down (lab status)
+  4    internal error: a bug in tapguard (its traceback is printed); never reported as a finding
   5    busy: another drill holds the target's lock (the lab's directory, or the AWS account + resource); nothing was done
   130  interrupted (Ctrl-C, or SIGTERM during a drill); a drill restores its target, keeps its partial journal, injects nothing more"""
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: an unknown flag is its own error, with its own usage (`usage: tapguard check ...`).
+
+    argparse hands a subcommand's leftovers back to the top-level parser, which would print the top-level usage."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-V", "--version", action="version", version=f"tapguard {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
     for command in COMMANDS:
         command.register(sub)
     for command_parser in sub.choices.values():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +16,10 @@ from typing import Any
 from tapguard.controls import checkov, classes, engine, facets, waivers
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Control, Finding
 from tapguard.foundation import config
-from tapguard.foundation.digest import sha256
 from tapguard.foundation.errors import TapguardError
 from tapguard.foundation.profile import Profile
-from tapguard.planning import model
+from tapguard.planning import admitted, model
+from tapguard.planning.admitted import AdmittedPlan
 from tapguard.planning.project import Environment, git_sha
 from tapguard.planning.runner import PlanResult, module_dirs
 
@@ -52,7 +52,15 @@ class EnvironmentResult:
     hcl_dirs: list[Path]
     module_sources: dict[str, Path]  # module address prefix ("module.kms") -> source dir
     coverage: Coverage | None = None
+    source: AdmittedPlan | None = field(default=None, repr=False, compare=False)  # the plan's one object (planning/admitted.py)
     _index: tuple[int, int, dict[str, list[Finding]]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def plan(self) -> AdmittedPlan:
+        """The admitted plan this result was judged from (made from plan_path for results built by hand)."""
+        if self.source is None:
+            self.source = admitted.of(self.name, self.plan_path)
+        return self.source
 
     def findings_of(self, control_id: str) -> list[Finding]:
         """This control's findings (every report asks for each control: indexed once while the list is unchanged)."""
@@ -107,14 +115,35 @@ class Assessment:
     git_sha: str = "unknown"
     finished: dt.datetime | None = None
 
+    skipped: dict[str, str] = field(default_factory=dict)  # control id -> why it was not judged (--check, --skip-check)
+
     @property
     def failed(self) -> bool:
+        # one rule for checkov: any failure it lists (mapped: through its control's findings; unmapped, HCL or
+        # an error: here) fails the verdict unless waived or suppressed with a reason; never a ❌ under a ✅
         return (
             any(e.status_of(c) == FAIL for e in self.environments for c in self.catalogue)
             or bool(self.waivers.problems)
             or any(scan.errored for scan in self.checkov)
+            or bool(self.checkov_gate)
             or bool(self.failed_drills)
         )
+
+    @property
+    def checkov_gate(self) -> list[tuple[str, dict[str, Any]]]:
+        """(scope, item) of each checkov failure that fails the run by itself: every failure or error of the HCL
+        scan, and a plan scan's errors and failures mapped to no control (a mapped one fails through its control's
+        findings). A failure mapped only to controls skipped by --check/--skip-check is skipped with them."""
+        out = []
+        for scan in self.checkov:
+            for item in scan.gate_failures:
+                mapped = [c for c in item.get("controls") or [] if c in self.catalogue]
+                if mapped and all(c in self.skipped for c in mapped):
+                    continue
+                if scan.scope.startswith("plan:") and mapped and item["status"] == "failed":
+                    continue
+                out.append((scan.scope, item))
+        return out
 
     @property
     def failed_drills(self) -> list[dict[str, Any]]:
@@ -165,8 +194,11 @@ def stack_profile(name: str, plan: model.Plan, env: Environment | None) -> Profi
     return profile
 
 
-def evaluate_environment(name: str, plan_path: Path, env: Environment | None, waiver_set: waivers.WaiverSet) -> EnvironmentResult:
-    plan = model.load(plan_path)
+def evaluate_environment(
+    name: str, given: AdmittedPlan | Path, env: Environment | None, waiver_set: waivers.WaiverSet
+) -> EnvironmentResult:
+    source = admitted.of(name, given)
+    plan = source.model()
     hcl_dirs = module_dirs(env.path) if env is not None else []
     profile = stack_profile(name, plan, env)
     findings = waiver_set.apply(engine.evaluate(name, plan, profile, hcl_dirs=hcl_dirs))
@@ -174,8 +206,8 @@ def evaluate_environment(name: str, plan_path: Path, env: Environment | None, wa
     findings = [f for f in findings if f not in waiver_set.problems]
     return EnvironmentResult(
         name=name,
-        plan_path=plan_path,
-        plan_sha256=sha256(plan_path),
+        plan_path=source.path,
+        plan_sha256=source.digest,
         terraform_version=plan.terraform_version,
         region=plan.region,
         summary=plan.summary(),
@@ -183,12 +215,103 @@ def evaluate_environment(name: str, plan_path: Path, env: Environment | None, wa
         hcl_dirs=hcl_dirs,
         module_sources=module_sources(env.path if env else None, plan),
         coverage=_coverage(plan),
+        source=source,
     )
 
 
 def _coverage(plan: model.Plan) -> Coverage:
     assessed, total, unknown = facets.coverage(plan, classes.load())
     return Coverage(assessed=assessed, total=total, unassessed_types=tuple(unknown))
+
+
+SEVERITIES = ("low", "medium", "high", "critical")
+SKIP_CHECK = "--skip-check"
+NOT_SELECTED = "not selected by --check"
+
+
+def _resolve(flag: str, values: Sequence[str], catalogue: dict[str, Control], at_least: bool) -> set[str]:
+    """Control ids named by control ids, checkov ids (the control whose catalogue entry lists it) or a severity
+    (that severity and higher for --check, and lower for --skip-check, as checkov reads them)."""
+    by_scanner: dict[str, set[str]] = {}
+    for control in catalogue.values():
+        for ids in control.scanners.values():
+            for scanner_id in ids:
+                by_scanner.setdefault(scanner_id.upper(), set()).add(control.id)
+    by_id = {c.upper(): c for c in catalogue}
+    chosen: set[str] = set()
+    for raw in values:
+        for item in (v.strip() for v in raw.split(",")):
+            label = item if item.isprintable() and len(item) <= 40 else repr(item[:40])
+            if not item:
+                raise TapguardError(f"{flag}: empty entry in a comma-separated list")
+            key = item.upper()
+            if key.lower() in SEVERITIES:
+                rank = SEVERITIES.index(key.lower())
+                chosen |= {
+                    c.id
+                    for c in catalogue.values()
+                    if c.severity in SEVERITIES
+                    and (SEVERITIES.index(c.severity) >= rank if at_least else SEVERITIES.index(c.severity) <= rank)
+                }
+            elif key in by_id:
+                chosen.add(by_id[key])
+            elif key in by_scanner:
+                chosen |= by_scanner[key]
+            else:
+                raise TapguardError(
+                    f"{flag} {label}: not a control id, a checkov id of the catalogue or a severity ({', '.join(SEVERITIES)}); "
+                    "see `tapguard check --list`"
+                )
+    return chosen
+
+
+def skipped_controls(check: Sequence[str], skip: Sequence[str], catalogue: dict[str, Control]) -> dict[str, str]:
+    """Control id -> why it is not judged: outside --check's selection, or named by --skip-check (which wins)."""
+    out: dict[str, str] = {}
+    if check:
+        wanted = _resolve("--check", check, catalogue, at_least=True)
+        out.update({cid: NOT_SELECTED for cid in catalogue if cid not in wanted})
+    if skip:
+        out.update({cid: SKIP_CHECK for cid in _resolve("--skip-check", skip, catalogue, at_least=False)})
+    return out
+
+
+def apply_skips(env: EnvironmentResult, skipped: dict[str, str]) -> None:
+    """A skipped control keeps no verdict of its own: one not-applicable finding that says why (never a pass)."""
+    if not skipped:
+        return
+    kept = [f for f in env.findings if f.control not in skipped]
+    marks = [Finding(cid, env.name, "*", "", NOT_APPLICABLE, None, None, f"skipped: {reason}") for cid, reason in sorted(skipped.items())]
+    env.findings = kept + marks
+
+
+def checkov_findings(run: Assessment) -> None:
+    """checkov's plan-scope failures mapped to a control become that control's findings in that environment:
+    the control fails (or shows waived, with the waiver) as checkov says; unverifiable-at-plan stays checkov's note."""
+    by_env = {e.name: e for e in run.environments}
+    for scan in run.checkov:
+        env = by_env.get(scan.scope.removeprefix("plan:")) if scan.scope.startswith("plan:") else None
+        if env is None:
+            continue
+        for item in scan.failed:
+            if item["status"] not in ("failed", "waived"):
+                continue
+            for cid in item.get("controls") or []:
+                if cid not in run.catalogue or cid in run.skipped:
+                    continue
+                env.findings.append(
+                    Finding(
+                        cid,
+                        env.name,
+                        str(item.get("resource") or ""),
+                        ", ".join(k for k in item.get("evaluated_keys") or [] if k),
+                        FAIL,
+                        f"checkov {item['check_id']} failed",
+                        f"checkov {item['check_id']} passes",
+                        f"checkov {item['check_id']} fails: {item.get('check_name') or ''}".rstrip(": "),
+                        item.get("waiver"),
+                    )
+                )
 
 
 def parse_plan_json_args(values: list[str]) -> dict[str, Path]:
@@ -224,14 +347,16 @@ def tool_versions(extra: dict[str, str] | None = None) -> dict[str, str]:
 def assess(
     root: Path,
     envs: Sequence[Environment],
-    plans: dict[str, Path],
+    plans: Mapping[str, AdmittedPlan | Path],
     waiver_file: Path | None,
     use_checkov: bool,
     extra_tools: dict[str, str] | None = None,
     hcl_scan: Future[checkov.HclReports] | None = None,
     checkov_cache: bool = True,
+    skipped: dict[str, str] | None = None,
 ) -> Assessment:
-    """Evaluate every environment whose plan JSON is in `plans` (name -> path)."""
+    """Evaluate every environment whose plan is in `plans` (name -> admitted plan, or a path); `skipped`: see
+    skipped_controls. Each plan is parsed once for everything here, and released before the caller writes the bundle."""
     catalogue = engine.catalogue()
     # the project's config may forbid waivers that cover every resource of a control (`scope: all`)
     waiver_set = waivers.load(waiver_file, [*catalogue, waivers.WAIVER_CONTROL], forbid_scope_all=config.load(root).forbid_scope_all)
@@ -239,6 +364,12 @@ def assess(
     results: list[EnvironmentResult] = []
     for name, path in plans.items():
         results.append(evaluate_environment(name, path, by_name.get(name), waiver_set))
+    # AC1 across plans: the environments of one account compared with each other (controls/accounts.py)
+    from tapguard.controls import accounts
+
+    shared = accounts.across({r.name: r.plan.model() for r in results}, config.load(root).shared_accounts, by_name)
+    for result in results:
+        result.findings.extend(waiver_set.apply(shared.get(result.name, [])))
     run = Assessment(
         started=dt.datetime.now(dt.UTC),
         environments=results,
@@ -246,6 +377,7 @@ def assess(
         waivers=waiver_set,
         tools=tool_versions(extra_tools),
         git_sha=git_sha(root),
+        skipped=dict(skipped or {}),
     )
     if use_checkov:
         # the working directory's HCL is scanned only for its own stacks: plans made elsewhere are scanned alone
@@ -259,21 +391,25 @@ def assess(
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checkov-plan") as pool:
             scans = pool.map(
                 lambda env: checkov.scan_plan(
-                    env.name, env.plan_path, root, catalogue, waiver_set, hcl if env.name in by_name else None, checkov_cache
+                    env.name, env.plan, root, catalogue, waiver_set, hcl if env.name in by_name else None, checkov_cache
                 ),
                 results,
             )
             run.checkov.extend(scans)
+        checkov_findings(run)
+    for env in results:
+        apply_skips(env, run.skipped)
+        env.plan.release()
     run.finished = dt.datetime.now(dt.UTC)
     return run
 
 
-def plans_from_args(plan_json: list[str], planned: list[PlanResult]) -> dict[str, Path]:
-    """Environment -> plan JSON to evaluate: the planned ones (redacted by the runner), and a redacted copy of each
-    --plan-json file (intake: decoded, validated and redacted before it is written; later steps read only the copy)."""
-    from tapguard.planning import intake
-
-    out = {r.environment: r.json_path for r in planned}
-    for name, path in parse_plan_json_args(plan_json).items():
-        out[name] = intake.admit_file(name, path, f"--plan-json {name}={path}")
+def plans_from_args(plan_json: list[str] | dict[str, Path], planned: list[PlanResult]) -> dict[str, AdmittedPlan]:
+    """Environment -> the plan to evaluate: the planned ones (redacted by the runner), and a redacted copy of each
+    --plan-json file (intake: decoded, validated and redacted before it is written; later steps read only the copy).
+    `plan_json`: the flag's ENV=PATH values, or what parse_plan_json_args made of them."""
+    given = plan_json if isinstance(plan_json, dict) else parse_plan_json_args(plan_json)
+    out = {r.environment: AdmittedPlan.planned(r) for r in planned}
+    for name, path in given.items():
+        out[name] = AdmittedPlan.given(name, path)
     return out

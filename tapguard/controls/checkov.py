@@ -26,11 +26,17 @@ from typing import Any
 from tapguard.controls.checkov_worker import CheckovWorker, WorkerGone
 from tapguard.controls.engine import Control
 from tapguard.controls.waivers import WaiverSet
+from tapguard.planning import admitted
+from tapguard.planning.admitted import AdmittedPlan
 from tapguard.planning.model import strip_indexes
 
 CACHE_FORMAT = "1"
 _SCANNED_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".hcl")
-_NOT_SCANNED = {".git", ".venv", ".tapguard", ".nox", ".terraform", "node_modules", "tests/fixtures", "evidence"}
+# test fixtures and module test roots (tests/terraform) are not stacks; mutants/ is mutmut's copy of the project
+_NOT_SCANNED = {
+    *(".git", ".venv", ".tapguard", ".nox", ".terraform", "node_modules", "evidence"),
+    *("tests/fixtures", "tests/terraform", "mutants"),
+}
 
 
 @dataclass
@@ -262,12 +268,16 @@ HCL_ARGS = [
     ".nox",
     "--skip-path",
     "tests/fixtures",
+    "--skip-path",
+    "tests/terraform",
+    "--skip-path",
+    "mutants",
 ]
 
 
 def scan_plan(
     env: str,
-    plan_json: Path,
+    plan_json: AdmittedPlan | Path,
     root: Path,
     catalogue: dict[str, Control],
     waivers: WaiverSet,
@@ -276,13 +286,14 @@ def scan_plan(
 ) -> CheckovResult:
     if binary() is None:
         return CheckovResult(f"plan:{env}", available=False, error=NOT_INSTALLED)
-    args, key, cache = _plan_scan(plan_json, root, hcl_result is not None, use_cache)
+    plan = admitted.of(env, plan_json)
+    args, key, cache = _plan_scan(plan, root, hcl_result is not None, use_cache)
     with _INFLIGHT_LOCK:
         started = _INFLIGHT.pop(key, None)
     reports, error = started.result() if started is not None else _run(args, root, cache)
     result = _fold(f"plan:{env}", reports, error, catalogue, waivers, environment=env)
     if hcl_result is not None and not result.error:
-        unknown = _unknown_paths(plan_json)
+        unknown = plan.unknowns()
         for f in result.failed:
             if f["status"] != "failed":
                 continue
@@ -298,13 +309,13 @@ def scan_plan(
     return result
 
 
-def _plan_scan(plan_json: Path, root: Path, enrich: bool, use_cache: bool) -> tuple[list[str], str, Path | None]:
+def _plan_scan(plan: AdmittedPlan, root: Path, enrich: bool, use_cache: bool) -> tuple[list[str], str, Path | None]:
     """checkov's arguments for one plan, the scan's identity (its content, not its path) and its cache entry."""
-    args = ["-f", str(plan_json), "--framework", "terraform_plan"]
+    args = ["-f", str(plan.path), "--framework", "terraform_plan"]
     if enrich:  # enrich with this repo's HCL only for this repo's own environments
         args += ["--repo-root-for-plan-enrichment", "."]
     # the plan's content and the HCL it is enriched from (suppression comments) decide the result, not its path
-    content = f"{hashlib.sha256(plan_json.read_bytes()).hexdigest()}|{hcl_digest(root) if enrich else ''}"
+    content = f"{plan.digest}|{hcl_digest(root) if enrich else ''}"
     key = json.dumps([args[2:], content])
     return args, key, _cache_file(root, "plan", args[2:], content) if use_cache else None
 
@@ -314,12 +325,12 @@ _INFLIGHT_LOCK = threading.Lock()
 _EARLY: list[ThreadPoolExecutor] = []  # one pool, two scans at a time, made on first use
 
 
-def start_plan_scan(plan_json: Path, root: Path, enrich: bool = True, use_cache: bool = True) -> None:
+def start_plan_scan(plan_json: AdmittedPlan | Path, root: Path, enrich: bool = True, use_cache: bool = True) -> None:
     """Start checkov on one plan as soon as it is written (while other environments still plan); scan_plan
     of the same content then takes this result instead of running checkov again."""
     if binary() is None:
         return
-    args, key, cache = _plan_scan(plan_json, root, enrich, use_cache)
+    args, key, cache = _plan_scan(admitted.of("", plan_json), root, enrich, use_cache)
     with _INFLIGHT_LOCK:
         if key in _INFLIGHT:
             return
@@ -340,19 +351,6 @@ def _error_entry(scope: str, error: str) -> dict[str, Any]:
         "status": "error",
         "message": error,
         "evaluated_keys": [],
-    }
-
-
-def _unknown_paths(plan_json: Path) -> dict[str, Any]:
-    """address -> change.after_unknown of the plan checkov scanned."""
-    try:
-        data = json.loads(plan_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {
-        str(rc.get("address")): (rc.get("change") or {}).get("after_unknown") or {}
-        for rc in data.get("resource_changes", [])
-        if isinstance(rc, dict)
     }
 
 

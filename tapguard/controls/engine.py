@@ -25,7 +25,7 @@ from tapguard.foundation.profile import Profile
 from tapguard.planning.model import Plan, Resource, collector_paused
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not_applicable"
-FAMILIES = ("network", "data_protection", "logging", "identity", "availability", "lifecycle", "classes")
+FAMILIES = ("network", "data_protection", "logging", "identity", "availability", "lifecycle", "classes", "accounts")
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: the catalogue loads 10x faster
 PROFILES = Path(__file__).with_name("profiles.yaml")

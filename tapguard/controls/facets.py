@@ -39,6 +39,15 @@ _STATEMENT = {
     "detection": "the detection service must be on",
 }
 
+# facets whose failures land on the companion resource that holds the setting (a public-access block with its
+# flags off is fixed on the block, not on the bucket)
+FINDINGS_ON_COMPANION = frozenset({"public"})
+# volumes whose encryption the account default decides when they leave it unset: (flag path, default type, its flag)
+DEFAULT_ENCRYPTION = {
+    "aws_ebs_volume": ("encrypted", "aws_ebs_encryption_by_default", "enabled"),
+    "aws_instance": ("root_block_device.0.encrypted", "aws_ebs_encryption_by_default", "enabled"),
+}
+
 _companions: dict[tuple[int, str, str], tuple[weakref.ref[Plan], dict[str, list[Resource]]]] = {}
 
 
@@ -49,9 +58,8 @@ def facet_findings(ctx: Context, data: Classes, facet_name: str, control_id: str
         facet = tc.facets[facet_name]
         if facet.control != control_id:
             continue
-        stack = data.judged_by_stack(control_id, tc.type)
         for r in ctx.resources(tc.type):
-            if stack and r.address in ctx.covered:
+            if r.address in ctx.covered:
                 # the stack control's own check judged this one: add only what the class sees wrong, no second pass
                 yield from (f for f in judge(ctx, data, r, facet) if f.status == FAIL)
                 continue
@@ -77,6 +85,8 @@ def judge(ctx: Context, data: Classes, r: Resource, facet: Facet) -> Iterator[Fi
         judged = passing[:1] or judged
         for target, fs in zip(targets, judged, strict=False):
             for f in fs:
+                if f.status == FAIL and facet.name in FINDINGS_ON_COMPANION:
+                    continue  # the setting that is wrong is written on the companion: the finding stays where it is fixed
                 f.address = r.address
                 f.attribute = f"{target.type}.{f.attribute}" if f.attribute else target.type
     for fs in judged:
@@ -159,7 +169,10 @@ def _judge_one(ctx: Context, data: Classes, r: Resource, facet: Facet) -> Iterat
         yield from _rules(ctx, r, facet)
         return
     produced = False
-    if facet.flag is not None:
+    if facet.flag is not None and facet.name == "at_rest" and r.type in DEFAULT_ENCRYPTION:
+        produced = True
+        yield _default_encrypted(ctx, r, facet.flag)
+    elif facet.flag is not None:
         produced = True
         yield _condition_finding(ctx, r, facet.flag, deny=False, what=f"{r.type} is not encrypted at rest")
     if facet.cmk is not None:
@@ -189,7 +202,24 @@ def _judge_one(ctx: Context, data: Classes, r: Resource, facet: Facet) -> Iterat
         yield ctx.finding(r, "", FAIL, None, f"a {facet.name} rule", f"classes.yaml gives {r.type} an empty {facet.name} facet")
 
 
+def _default_encrypted(ctx: Context, r: Resource, flag: Condition) -> Finding:
+    """A volume's `encrypted` left unset (null or unknown at plan): encrypted only when the plan turns on the
+    region's EBS encryption by default; set explicitly, it is judged as written."""
+    path, default_type, default_flag = DEFAULT_ENCRYPTION[r.type]
+    if r.get(path) is not None:
+        return _condition_finding(ctx, r, flag, deny=False, what=f"{r.type} is not encrypted at rest")
+    defaults = [d for d in ctx.plan.of_type(default_type) if d.get(default_flag) is not False and not d.is_unknown(default_flag)]
+    if defaults:
+        return ctx.ok(r, path, f"(default: {defaults[0].address})", True, "encrypted by the region's EBS default encryption")
+    actual = "(known after apply)" if r.is_unknown(path) else None
+    return ctx.fail(r, path, actual, f"true, or {default_type} enabled in the plan", f"{r.type}: encryption left to the account default")
+
+
 def _cmk(ctx: Context, r: Resource, path: str) -> Iterator[Finding]:
+    if "*" not in path and r.config and r.is_unknown(path) and path.split(".", 1)[0] not in r.config:
+        # computed because the configuration never names a key: the service's AWS-managed key
+        yield ctx.fail(r, path, None, "a customer-managed aws_kms_key", "no key configured: the AWS-managed key encrypts it")
+        return
     if "*" not in path:
         yield ctx.cmk(r, path)
         return

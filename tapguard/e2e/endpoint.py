@@ -16,6 +16,8 @@ The e2e report lists every resource deployed through one of them (EXTENDED).
   application-autoscaling tags        moto lacks ListTagsForResource: the scalable target waited forever
   cloudtrail DeleteTrail by ARN       moto deletes by name only and keeps the trail when given its ARN (found by
                                       the leftovers proof: destroy succeeded, the trail stayed)
+  cloudtrail DescribeTrails names     moto ignores trailNameList: with both stacks in one endpoint, reading one
+                                      multi-region trail found two (issue 20's first one-account run)
   kms RotationPeriodInDays            moto ignores it (EnableKeyRotation) and omits it (GetKeyRotationStatus):
                                       the deployed keys read back a cryptoperiod of 0 days
   codedeploy alarmConfiguration       moto keeps a deployment group's alarm configuration but answers {} (a
@@ -325,6 +327,18 @@ def _cloudtrail() -> None:
         delete(self, name.rsplit(":trail/", 1)[-1] if name.startswith("arn:") else name)
 
     _patch(models.CloudTrailBackend, "delete_trail", delete_trail)
+
+    from moto.cloudtrail import responses
+
+    def describe_trails(self: Any) -> str:
+        # AWS answers only the trails named in trailNameList (names or ARNs); moto answers every trail of the
+        # account, so with two stacks' multi-region trails the provider's read got two ("too many results")
+        wanted = set(self._get_param("trailNameList") or [])
+        trails = self.cloudtrail_backend.describe_trails(self._get_bool_param("includeShadowTrails", True))
+        chosen = [t for t in trails if not wanted or t.trail_name in wanted or t.arn in wanted]
+        return json.dumps({"trailList": [t.description(include_region=True) for t in chosen]})
+
+    _patch(responses.CloudTrailResponse, "describe_trails", describe_trails)
 
 
 def _codedeploy() -> None:

@@ -14,9 +14,13 @@ and e2e-report.json / e2e-report.md for all environments.
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +54,8 @@ class Budget:
     # Module addresses to deploy (with what they depend on) instead of the whole stack: the bounded
     # variant of the test command. Everything else is listed as not deployed, with this as the reason.
     subset: tuple[str, ...] = ()
+    # every stack lives in the one endpoint at once either way; True: each stage one stack after the other
+    sequence: bool = False
 
 
 @dataclass
@@ -100,35 +106,76 @@ def _by_control(findings: list[controls.Finding]) -> dict[str, str]:
     return out
 
 
-def run_environment(
-    env: project.Environment, tools: toolchain.Toolchain, endpoint: localaws.LocalAWS, work: Path, bundle: EvidenceBundle, budget: Budget
-) -> EnvironmentReport:
-    report = EnvironmentReport(env.name)
-    extra = (
-        {"drill_allowed": "true"}
-        if "drill_allowed" in env.variables or (env.path / "variables.tf").read_text().count('"drill_allowed"')
-        else {}
-    )
-    ws = Workspace(env, work / env.name, tools, endpoint.env(), endpoint.secret_strings(), extra)
-    region = env.region or "us-east-1"
+class Stack:
+    """One environment through the stages of a run: deploy (init, plan, apply), inspect, destroy, prove."""
 
-    def client(service: str) -> Any:
-        return endpoint.client(service, "us-east-1" if service == "iam" else region)
+    def __init__(
+        self,
+        env: project.Environment,
+        tools: toolchain.Toolchain,
+        endpoint: localaws.LocalAWS,
+        work: Path,
+        bundle: EvidenceBundle,
+        budget: Budget,
+    ) -> None:
+        self.env, self.endpoint, self.bundle, self.budget = env, endpoint, bundle, budget
+        self.report = EnvironmentReport(env.name)
+        extra = (
+            {"drill_allowed": "true"}
+            if "drill_allowed" in env.variables or (env.path / "variables.tf").read_text().count('"drill_allowed"')
+            else {}
+        )
+        self.ws = Workspace(env, work / env.name, tools, endpoint.env(), endpoint.secret_strings(), extra)
+        self.region = env.region or "us-east-1"
+        self.plan: dict[str, Any] = {}
+        self.applied: dict[str, Any] = {}
+        self.destroyed: dict[str, Any] = {}
+        self.targets: list[str] = []
+        self.initialised = False
+        self.deployed_ok = False
 
-    ws.init()
-    plan = ws.plan_json()
-    targets, report.offline = deployable_targets(plan)
-    if budget.subset:
-        targets = [t for t in (targets or _all_targets(plan)) if t.startswith(tuple(f"{m}." for m in budget.subset))]
-        report.subset = list(budget.subset)
-    report.planned = sum(1 for rc in plan.get("resource_changes", []) if rc.get("mode") == "managed")
-    applied: dict[str, Any] = {}
-    try:
-        run = ws.apply(targets, budget.apply_s)
-        report.apply_s = round(run.seconds, 1)
-        applied = run.as_dict()
-        deployed = ws.state_json()
-        outputs = ws.outputs()
+    def client(self, service: str) -> Any:
+        return self.endpoint.client(service, "us-east-1" if service == "iam" else self.region)
+
+    def _error(self, exc: Exception) -> None:
+        if isinstance(exc, TapguardError):
+            self.report.errors.append(str(exc))
+        else:  # an endpoint or SDK error: reported, and destroy still runs
+            self.report.errors.append(" ".join(f"{type(exc).__name__}: {exc}".split())[:400])
+
+    def deploy(self) -> None:
+        """init, plan and apply; a failed apply leaves its partial resources to destroy()."""
+        report, budget = self.report, self.budget
+        try:
+            self.ws.init()
+            self.initialised = True
+            self.plan = self.ws.plan_json()
+            targets, report.offline = deployable_targets(self.plan)
+            if budget.subset:
+                targets = [t for t in (targets or _all_targets(self.plan)) if t.startswith(tuple(f"{m}." for m in budget.subset))]
+                report.subset = list(budget.subset)
+            report.planned = sum(1 for rc in self.plan.get("resource_changes", []) if rc.get("mode") == "managed")
+            self.targets = targets
+            run = self.ws.apply(targets, budget.apply_s)
+            report.apply_s = round(run.seconds, 1)
+            self.applied = run.as_dict()
+            self.deployed_ok = True
+        except Exception as exc:
+            self._error(exc)
+
+    def inspect(self) -> None:
+        """The controls on what exists, the runtime evidence and the AWS drill path (only after a whole apply)."""
+        if not self.deployed_ok:
+            return
+        try:
+            self._inspect()
+        except Exception as exc:
+            self._error(exc)
+
+    def _inspect(self) -> None:
+        env, plan, report, bundle, budget = self.env, self.plan, self.report, self.bundle, self.budget
+        deployed = self.ws.state_json()
+        outputs = self.ws.outputs()
         report.deployed = sum(1 for r in state.state_resources(deployed) if r.get("mode") == "managed")
         report.extended = {
             r["address"]: deploy_endpoint.EXTENDED[r["type"]]
@@ -167,7 +214,7 @@ def run_environment(
         )
         why_not = {
             **report.offline,
-            **({} if not budget.subset else {t: "outside the bounded subset" for t in _all_targets(plan) if t not in targets}),
+            **({} if not budget.subset else {t: "outside the bounded subset" for t in _all_targets(plan) if t not in self.targets}),
         }
         found_drift = state.drift(plan, deployed, why_not)
         report.drift = {
@@ -177,7 +224,7 @@ def run_environment(
         }
         _write(bundle, f"e2e/{env.name}/drift.json", found_drift.as_dict())
         # ---------------------------------------------------------------- runtime evidence
-        checks = runtime.Checker(env.name, deployed, client).run()
+        checks = runtime.Checker(env.name, deployed, self.client).run()
         report.runtime = dict(Counter(f.status for f in checks))
         _write(bundle, f"e2e/{env.name}/runtime.json", [f.as_dict() for f in checks])
         # ---------------------------------------------------------------- the AWS drill path
@@ -185,11 +232,11 @@ def run_environment(
             import boto3
 
             session = boto3.Session(
-                region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing"
+                region_name=self.region, aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing"
             )
             journal = {
-                "aurora": drill.aurora_failover(env.name, _EndpointSession(session, endpoint.endpoint), outputs),
-                "redis": drill.redis_preconditions(env.name, _EndpointSession(session, endpoint.endpoint), outputs),
+                "aurora": drill.aurora_failover(env.name, _EndpointSession(session, self.endpoint.endpoint), outputs),
+                "redis": drill.redis_preconditions(env.name, _EndpointSession(session, self.endpoint.endpoint), outputs),
             }
             report.drill = {
                 "status": journal["aurora"].get("status"),
@@ -197,40 +244,50 @@ def run_environment(
                 "redis": journal["redis"].get("status"),
             }
             _write(bundle, f"e2e/{env.name}/drill.json", journal)
-    except TapguardError as exc:
-        report.errors.append(str(exc))
-    except Exception as exc:  # an endpoint or SDK error after apply: reported, and destroy still runs
-        report.errors.append(" ".join(f"{type(exc).__name__}: {exc}".split())[:400])
-    finally:
-        destroyed: dict[str, Any] = {}
+
+    def destroy(self) -> None:
+        """terraform destroy of whatever the state holds, a whole or a partial apply alike."""
+        if not self.initialised:
+            return
         try:
-            run = ws.destroy(budget.destroy_s)
-            report.destroy_s = round(run.seconds, 1)
-            destroyed = run.as_dict()
+            run = self.ws.destroy(self.budget.destroy_s)
+            self.report.destroy_s = round(run.seconds, 1)
+            self.destroyed = run.as_dict()
         except TapguardError as exc:
-            report.errors.append(str(exc))
-        proof = leftovers.prove_empty(client, (STACK_TAG, env.name), ws.state_addresses())
+            self.report.errors.append(str(exc))
+
+    def prove(self) -> None:
+        """After every stack of the run is destroyed: nothing in state, nothing tagged with this stack anywhere."""
+        report = self.report
+        in_state = self.ws.state_addresses() if self.initialised else []
+        proof = leftovers.prove_empty(self.client, (STACK_TAG, self.env.name), in_state)
         report.destroy_proof = {
             "clean": proof.clean,
             "state": proof.state_addresses,
             "leftovers": proof.leftovers,
             "not_listed": proof.not_listed,
         }
-        _write(bundle, f"e2e/{env.name}/destroy.json", proof.as_dict())
+        if proof.state_addresses:
+            # the work directory is kept (see run()); this is the command that removes what is left
+            report.errors.append(f"{len(proof.state_addresses)} resources left in state; remove them with: {self.destroy_command()}")
+        _write(self.bundle, f"e2e/{self.env.name}/destroy.json", proof.as_dict())
         _write(
-            bundle,
-            f"e2e/{env.name}/deploy.json",
+            self.bundle,
+            f"e2e/{self.env.name}/deploy.json",
             {
-                "apply": applied,
-                "destroy": destroyed,
+                "apply": self.applied,
+                "destroy": self.destroyed,
                 "offline": report.offline,
                 "extended": report.extended,
                 "planned": report.planned,
                 "deployed": report.deployed,
-                "log_summary": _log_summary(ws.log),
+                "log_summary": _log_summary(self.ws.log),
             },
         )
-    return report
+
+    def destroy_command(self) -> str:
+        variables = " ".join(shlex.quote(v) for v in self.ws._vars())
+        return f"terraform -chdir={shlex.quote(str(self.ws.workdir))} destroy -auto-approve {variables}".rstrip()
 
 
 def _log_summary(log: Path) -> list[str]:
@@ -256,22 +313,46 @@ class _EndpointSession:
         return self.session.client(service, endpoint_url=self.endpoint)
 
 
+def _each(stage: Callable[[Stack], None], stacks: list[Stack], sequence: bool) -> None:
+    """One stage over every stack: one after the other, or all at once (each stage waits for all stacks)."""
+    if sequence or len(stacks) < 2:
+        for s in stacks:
+            stage(s)
+        return
+    with ThreadPoolExecutor(max_workers=len(stacks), thread_name_prefix="e2e-stack") as pool:
+        list(pool.map(stage, stacks))
+
+
 def run(root: Path, names: list[str], out: Path, budget: Budget) -> dict[str, Any]:
+    """Every stack (or those named) deployed into ONE endpoint, i.e. one account, side by side; then checked,
+    destroyed and proven gone. Each stage runs over all stacks at once, or in sequence (`budget.sequence`)."""
     envs = project.select(root, names) if names else project.environments(root)
     tools = toolchain.discover(project.state_dir(root))
     started = time.monotonic()
-    reports: list[EnvironmentReport] = []
-    with tempfile.TemporaryDirectory(prefix="tapguard-e2e-") as tmp, deploy_endpoint.DeployEndpoint.serving(envs) as endpoint:
+    work = Path(tempfile.mkdtemp(prefix="tapguard-e2e-"))
+    stages: dict[str, float] = {}
+    with deploy_endpoint.DeployEndpoint.serving(envs) as endpoint:
         bundle = EvidenceBundle.create(out, git_sha(root), secrets=tuple(endpoint.secret_strings()))
-        for env in envs:
-            reports.append(run_environment(env, tools, endpoint, Path(tmp), bundle, budget))
+        stacks = [Stack(env, tools, endpoint, work, bundle, budget) for env in envs]
+        for name, stage in (("deploy", Stack.deploy), ("inspect", Stack.inspect), ("destroy", Stack.destroy), ("prove", Stack.prove)):
+            mark = time.monotonic()
+            # inspecting and proving read the one endpoint: one stack at a time keeps their evidence apart
+            _each(stage, stacks, budget.sequence or name in ("inspect", "prove"))
+            stages[name] = round(time.monotonic() - mark, 1)
+    reports = [s.report for s in stacks]
+    passed = bool(reports) and all(r.passed for r in reports)
+    if passed:
+        shutil.rmtree(work, ignore_errors=True)
     summary = {
         "seconds": round(time.monotonic() - started, 1),
-        "passed": all(r.passed for r in reports),
+        "stages": stages,
+        "mode": "sequence" if budget.sequence else "concurrent",
+        "passed": passed,
         "offline": OFFLINE,
         "extended": deploy_endpoint.EXTENDED,
         "environments": [r.as_dict() for r in reports],
         "bundle": str(bundle.path),
+        "workdir": None if passed else str(work),  # kept when something is left: the destroy command runs there
     }
     _write(bundle, "e2e/e2e-report.json", summary)
     bundle.write_text("e2e/e2e-report.md", markdown(summary))

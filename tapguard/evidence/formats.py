@@ -30,6 +30,18 @@ def _sarif(run: Assessment, root: Path) -> str:
     return dump_json(sarif.render(run, root))
 
 
+def _gitlab(run: Assessment, root: Path) -> str:
+    from tapguard.evidence import gitlab
+
+    return dump_json(gitlab.render(run, root))
+
+
+def _csv(run: Assessment, root: Path) -> str:
+    from tapguard.evidence import csv_report
+
+    return csv_report.render(run, root)
+
+
 def _junit(run: Assessment, root: Path) -> str:
     from tapguard.evidence import junit
 
@@ -75,6 +87,8 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat("junit", "junit.xml", "application/xml", _junit),
         OutputFormat("md", "report.md", "text/markdown", _markdown),
         OutputFormat("html", "report.html", "text/html", _html),
+        OutputFormat("gitlab", "gl-sast-report.json", "application/json", _gitlab),
+        OutputFormat("csv", "findings.csv", "text/csv", _csv),
     )
 }
 NAMES: tuple[str, ...] = tuple(FORMATS)

@@ -7,13 +7,16 @@ Extra sections (other writers' additions) can be passed to `render(..., sections
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
+from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Finding
 from tapguard.controls.assessment import Assessment, drill_measure, drill_passed, drill_verdict
 from tapguard.evidence import remediation
 from tapguard.evidence.text import field
@@ -36,9 +39,68 @@ def timeline_context(drill: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ABSENT = "—"  # a value the data does not have (never Python's `None`)
+
+
 def _finalize(value: Any) -> Any:
-    """Every `{{ }}` that is not already Markup is data: capped and on one visible line before autoescape."""
-    return value if isinstance(value, Markup) or not isinstance(value, str) else field(value)
+    """Every `{{ }}` that is not already Markup is data: capped and on one visible line before autoescape; a value
+    that is not text or a number (a mapping, a list, None, a boolean) is shown as JSON, never as a Python repr."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return ABSENT
+    if isinstance(value, str):
+        return field(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return field(remediation.value(value))
+
+
+_BREAK_AFTER = re.compile(r"(?<=[._/:\[\]=-])")
+
+
+def _token(value: Any) -> Markup:
+    """A long token (an address, an ARN, a plan value): escaped, breakable after its separators (`.`, `_`, `/`, `:`,
+    `[`…) and nowhere else, so a narrow page wraps `module.db.aws_rds_cluster.this` at its dots, never mid-word."""
+    text = _finalize(value)
+    return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(str(text)))
+
+
+def _described(value: Any) -> list[tuple[str, Any]]:
+    """A mapping as (field, value) pairs to render one by one (a drill target); anything else as one unnamed value."""
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))]
+    return [("", value)]
+
+
+@dataclass
+class Row:
+    """One failing (or unverifiable) resource attribute of an environment, whichever controls report it."""
+
+    address: str
+    attribute: str
+    verdict: str
+    controls: list[str] = dc_field(default_factory=list)
+    actual: list[Any] = dc_field(default_factory=list)
+    expected: list[Any] = dc_field(default_factory=list)
+    messages: list[tuple[str, str]] = dc_field(default_factory=list)
+
+
+def rows(findings: list[Finding]) -> list[Row]:
+    """One row per resource and attribute: a control and a class control reporting the same one share it."""
+    out: dict[tuple[str, str], Row] = {}
+    for f in findings:
+        row = out.setdefault((f.address, f.attribute), Row(f.address, f.attribute, "unverified"))
+        if f.status == FAIL:
+            row.verdict = FAIL
+        if f.control not in row.controls:
+            row.controls.append(f.control)
+        for kept, value in ((row.actual, f.actual), (row.expected, f.expected)):
+            if value not in kept:
+                kept.append(value)
+        if f.message not in [m for _, m in row.messages]:
+            row.messages.append((f.control, f.message))
+    return list(out.values())
 
 
 @cache
@@ -47,17 +109,27 @@ def environment() -> Environment:
         loader=PackageLoader("tapguard.evidence", "templates"), autoescape=select_autoescape(["j2", "html"]), finalize=_finalize
     )
     env.filters["json"] = remediation.value
-    env.globals.update(timeline=_timeline, passed=drill_passed, verdict_of=drill_verdict, measure=drill_measure)
+    env.filters["token"] = _token
+    env.globals.update(timeline=_timeline, passed=drill_passed, verdict_of=drill_verdict, measure=drill_measure, described=_described)
     return env
 
 
 def render(run: Assessment, drills: list[dict[str, Any]] | None = None, sections: list[Markup] | None = None) -> str:
-    failures = []
+    failures = []  # per environment: its rows, one per resource and attribute
+    failing: dict[str, list[str]] = {}  # control id -> the environments it fails in
     for env in run.environments:
+        bad = []
         for control in run.catalogue.values():
-            bad = [f for f in env.findings_of(control.id) if f.status in (FAIL, UNKNOWN) and not f.waiver]
-            if bad:
-                failures.append({"env": env.name, "control": control, "findings": bad, "remediation": _remediation(control.remediation)})
+            mine = [f for f in env.findings_of(control.id) if f.status in (FAIL, UNKNOWN) and not f.waiver]
+            if mine:
+                failing.setdefault(control.id, []).append(env.name)
+                bad += mine
+        if bad:
+            failures.append({"env": env.name, "rows": rows(bad)})
+    remedies = [
+        {"control": run.catalogue[c], "envs": envs, "remediation": _remediation(run.catalogue[c].remediation)}
+        for c, envs in failing.items()
+    ]
     matrix = [(req, control) for control in run.catalogue.values() for req in (control.requirements or (f"mission: {control.family}",))]
     matrix.sort(key=lambda rc: _key(rc[0]))
     report = run.waivers.report()
@@ -68,6 +140,7 @@ def render(run: Assessment, drills: list[dict[str, Any]] | None = None, sections
             run=run,
             counts=run.counts(),
             failures=failures,
+            remedies=remedies,
             matrix=matrix,
             labels=LABEL,
             waivers=report["used"] + report["unused"],

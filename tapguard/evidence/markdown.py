@@ -11,6 +11,7 @@ New sections: add a function returning a list of sections and call it from `rend
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
@@ -24,13 +25,14 @@ ICON = {PASS: "✅", FAIL: "❌", "waived": "⚠️", NOT_APPLICABLE: "➖"}
 MARKER = "<!-- tapguard-report -->"
 SECTION = "<!-- tapguard:section -->"
 MAX_ITEMS = 20
+MATRIX_TITLE = "### Controls by requirement"
+PASS_HEADING = "## tapguard: PCI DSS v4.0.1 compliance ✅ **PASS**"
 
 
 def header(run: Assessment) -> list[str]:
     counts = run.counts()
-    verdict = "❌ **FAIL**" if run.failed else "✅ **PASS**"
     lines = [
-        f"## tapguard: PCI DSS v4.0.1 compliance {verdict}",
+        "## tapguard: PCI DSS v4.0.1 compliance ❌ **FAIL**" if run.failed else PASS_HEADING,
         "",
         f"Commit {md_code(run.git_sha)} · {run.started:%Y-%m-%d %H:%M} UTC · {len(run.catalogue)} controls · "
         f"environments: {', '.join(md_code(e.name) for e in run.environments)}",
@@ -122,7 +124,8 @@ def drills(journals: list[dict[str, Any]] | None) -> list[str]:
     return out
 
 
-def matrix(run: Assessment, rows_per_section: int = 60) -> list[str]:
+def matrix(run: Assessment) -> list[str]:
+    """The controls table, one section: a cut report drops it whole, never splits it into rows that lose their head."""
     head = (
         "| requirement | control | "
         + " | ".join(md_text(e.name) for e in run.environments)
@@ -137,8 +140,7 @@ def matrix(run: Assessment, rows_per_section: int = 60) -> list[str]:
             + " | ".join(ICON[e.status_of(control.id)] for e in run.environments)
             + " |"
         )
-    chunks = [rows[i : i + rows_per_section] for i in range(0, len(rows), rows_per_section)]
-    return ["### Controls by requirement\n\n" + head + "\n" + "\n".join(chunks[0])] + [head + "\n" + "\n".join(c) for c in chunks[1:]]
+    return [f"{MATRIX_TITLE}\n\n" + head + "\n" + "\n".join(rows)]
 
 
 def waivers(run: Assessment) -> list[str]:
@@ -173,13 +175,27 @@ def sections(run: Assessment, journals: list[dict[str, Any]] | None = None) -> l
     ]
 
 
+def _title(part: str) -> str:
+    """What a section is, for the note that says it was left out: its heading, else its first words."""
+    first = part.strip().splitlines()[0] if part.strip() else ""
+    if first.startswith("#"):
+        return first.lstrip("# ").strip()
+    # a <summary> holds HTML-escaped data that markdown would read in a plain line: named by kind, never quoted
+    return "a failure's details" if first.startswith("<details") else "a list"
+
+
 def fit(parts: list[str], limit: int, where: str = "controls.json and report.html") -> str:
-    """Whole sections in order while they fit under `limit`; a note says what was left out."""
+    """Whole sections in order while they fit under `limit` (a table is one section: kept whole or left out);
+    a note names what was left out."""
     out: list[str] = []
     size = 0
     for i, part in enumerate(parts):
         piece = part + "\n\n" + SECTION + "\n\n"
-        note = f"… {len(parts) - i} more section(s) left out to fit a PR comment; everything is in {where}.\n"
+        rest = parts[i:]
+        names = ", ".join(dict.fromkeys(_title(p) for p in rest))
+        note = f"… {len(rest)} more section(s) left out to fit a PR comment ({names}); everything is in {where}.\n"
+        if len(note) > 1000:
+            note = f"… {len(rest)} more section(s) left out to fit a PR comment; everything is in {where}.\n"
         rest_fits = size + len(piece) + (len(note) if i < len(parts) - 1 else 0) <= limit
         if not rest_fits:
             out.append(note if size + len(note) <= limit else "")
@@ -193,12 +209,38 @@ def render(run: Assessment, journals: list[dict[str, Any]] | None = None, limit:
     return fit([MARKER, *sections(run, journals)], limit)
 
 
+def passed(report: str) -> bool:
+    """A report.md passed only when its first heading is tapguard's PASS heading (anything else, or none, is a failure)."""
+    for line in report.splitlines():
+        if line.startswith("## "):
+            return line.strip() == PASS_HEADING
+    return False
+
+
+def _environments(report: str) -> list[str]:
+    """The environments a report names in its header (shown again as code, whatever they hold)."""
+    for line in report.splitlines():
+        if line.startswith("Commit ") and "environments: " in line:
+            return re.findall(r"`+ ?([^`]+?) ?`+", line.split("environments: ", 1)[1])
+    return []
+
+
 def comment(reports: list[str], limit: int = COMMENT_LIMIT) -> str:
-    """One PR comment from several report.md: each report gets an equal share (unused share goes to the others),
-    cut at its section boundaries, failures first in each."""
+    """One PR comment from several report.md: the worst verdict first (FAIL if any report failed), failing reports
+    first, each report an equal share (unused share goes to the others), cut at its section boundaries, so each
+    environment's table is whole or left out with a note."""
+    verdicts = [passed(text) for text in reports]
+    order = sorted(range(len(reports)), key=lambda i: verdicts[i])  # failing reports first, otherwise as given
+    failing = [md_code(name, 100) for i in order if not verdicts[i] for name in _environments(reports[i])[:MAX_ITEMS]]
+    if all(verdicts) and reports:
+        lead = f"## tapguard: ✅ **PASS** · {len(reports)} report(s), all passed"
+    else:
+        lead = f"## tapguard: ❌ **FAIL** · {verdicts.count(False)} of {len(reports)} report(s) failed" + (
+            f": {', '.join(failing)}" if failing else ""
+        )
     # a boundary is the marker on its own line: data never holds a newline, so a value quoting the marker splits nothing
-    split = [[s.strip() for s in text.split(f"\n{SECTION}\n") if s.strip() and s.strip() != MARKER] for text in reports]
-    head = MARKER + "\n\n"
+    split = [[s.strip() for s in reports[i].split(f"\n{SECTION}\n") if s.strip() and s.strip() != MARKER] for i in order]
+    head = MARKER + "\n\n" + lead + "\n\n"
     budget = limit - len(head) - 2 * len(reports)
     sizes = sorted(range(len(split)), key=lambda i: sum(len(s) + len(SECTION) + 4 for s in split[i]))
     shares: dict[int, int] = {}

@@ -61,6 +61,8 @@ class Config:
     drills: Path | None = None
     drill_outputs: dict[str, str] = field(default_factory=dict)
     forbid_scope_all: bool = False  # refuse waivers that cover every resource of a control (`scope: all`)
+    shared_accounts: tuple[tuple[str, ...], ...] | None = None  # environments deployed into one AWS account; None: all the stacks
+    sarif_help_base: str | None = None  # SARIF helpUri per control: `{id}` replaced, else `#control-<id>` appended
 
     @property
     def waiver_file(self) -> Path:
@@ -94,8 +96,19 @@ def declared_in(directory: Path) -> Path | None:
     return None
 
 
+_GIVEN: list[Path] = []  # --config-file: the file this process reads instead of the project's own
+
+
+def use_file(path: Path | None) -> None:
+    """`--config-file PATH`: read this file (tapguard.toml or a pyproject.toml) instead of the root's, same schema; None: the root's."""
+    _GIVEN.clear()
+    if path is not None:
+        inputs.regular_file(path, f"--config-file {path}", 1024 * 1024)
+        _GIVEN.append(path.resolve())
+
+
 def load(root: Path) -> Config:
-    source = declared_in(root)
+    source = _GIVEN[0] if _GIVEN else declared_in(root)
     if source is None:
         return Config(root=root)
     text = inputs.read_text(source, str(source), 1024 * 1024)
@@ -105,6 +118,8 @@ def load(root: Path) -> Config:
         raise TapguardError(f"{source}: not valid TOML ({exc})") from None
     except ValueError as exc:  # the decoder's int() refusing thousands of digits
         raise TapguardError(f"{source}: not valid TOML ({str(exc)[:60]})") from None
+    if source.name == PYPROJECT and not (isinstance(data.get("tool"), dict) and "tapguard" in data["tool"]):
+        raise TapguardError(f"{source}: no [tool.tapguard] table")
     if source.name == PYPROJECT:
         body, prefix = data["tool"]["tapguard"], "tool.tapguard"
     else:
@@ -116,6 +131,16 @@ def load(root: Path) -> Config:
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise PydanticCustomError("expected", "a path cannot hold a NUL character")
+    return value
+
+
+def _public_url(value: str) -> str:
+    """A page anyone with the SARIF can open: http(s), a host, nothing that is a local path or spans lines."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or not value.isprintable() or " " in value:
+        raise PydanticCustomError("expected", "expected an http(s) URL (a public page, never a local path)")
     return value
 
 
@@ -165,6 +190,12 @@ def _environments_kind(value: Any) -> str | None:
     return "<list>" if isinstance(value, list) else "<table>" if isinstance(value, dict) else None
 
 
+class AccountsTable(Table):
+    """Which environments are deployed into one AWS account (AC1 compares their plans)."""
+
+    shared: list[Annotated[list[Annotated[str, Field(min_length=1)]], expecting("a list of environment names")]]
+
+
 class ConfigFile(Table):
     """The keys of tapguard.toml (or [tool.tapguard]), declared."""
 
@@ -191,6 +222,8 @@ class ConfigFile(Table):
     drills: PathText | None = None
     drill_outputs: DrillOutputs = DrillOutputs()
     forbid_scope_all: Annotated[bool, expecting("true/false")] = False
+    sarif_help_base: Annotated[str, expecting("an http(s) URL"), AfterValidator(_public_url)] | None = None
+    accounts: AccountsTable | None = None
 
 
 def parse(body: Any, root: Path, source: Path, prefix: str = "") -> Config:
@@ -223,6 +256,8 @@ def parse(body: Any, root: Path, source: Path, prefix: str = "") -> Config:
         drills=path_of(declared.drills),
         drill_outputs=declared.drill_outputs.model_dump(exclude_none=True),
         forbid_scope_all=declared.forbid_scope_all,
+        sarif_help_base=declared.sarif_help_base,
+        shared_accounts=None if declared.accounts is None else tuple(tuple(g) for g in declared.accounts.shared),
     )
 
 

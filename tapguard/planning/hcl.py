@@ -367,7 +367,7 @@ def load(path: Path) -> Block:
 _PARSED: dict[Path, tuple[tuple[int, int, int], Block]] = {}
 
 
-def _read_only(path: Path) -> Block:
+def load_cached(path: Path) -> Block:
     """`load` for readers that never change what they get: a file is parsed once per process while it is unchanged
     (the environments share modules: a check of both stacks reads each module's files twice)."""
     try:
@@ -427,7 +427,7 @@ def resource_blocks(directory: Path) -> list[ResourceBlock]:
     """Every resource block in the *.tf files of one directory."""
     found: list[ResourceBlock] = []
     for tf in sorted(directory.glob("*.tf")):
-        for block in _read_only(tf).children("resource"):
+        for block in load_cached(tf).children("resource"):
             if len(block.labels) != 2:
                 raise TapguardError(f"{tf}:{block.line}: a resource block takes two labels (type and name)")
             found.append(ResourceBlock(tf, block.line, block.end_line, block.labels[0], block.labels[1], block))
@@ -437,7 +437,7 @@ def resource_blocks(directory: Path) -> list[ResourceBlock]:
 def provider_region(directory: Path) -> str | None:
     """The region of the default (unaliased) aws provider, when it is a literal string."""
     for tf in sorted(directory.glob("*.tf")):
-        for provider in _read_only(tf).children("provider"):
+        for provider in load_cached(tf).children("provider"):
             if provider.labels == ("aws",) and "alias" not in provider.attributes:
                 region = provider.attributes.get("region")
                 return region if isinstance(region, str) else None

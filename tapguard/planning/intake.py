@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from tapguard.foundation import inputs
+from tapguard.foundation.digest import sha256
 from tapguard.foundation.errors import TapguardError
 from tapguard.planning.redaction import TooDeep, redact_plan_json
 
@@ -222,10 +223,22 @@ def _identity(path: Path) -> tuple[int, int, int]:
 def write_redacted(data: dict[str, Any], directory: Path, filename: str, label: str) -> Path:
     """The redacted document as UTF-8 JSON, atomically (a temporary file that replaces the target, never left behind)."""
     # compact: the copy is never larger than what was admitted, so it is always within the bound it passed
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    inputs.write_file(directory, filename, text.encode("utf-8"), label)
+    raw = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    inputs.write_file(directory, filename, raw, label)
     _WRITTEN[str(directory / filename)] = _identity(directory / filename)
+    _DIGESTS[str(directory / filename)] = (_identity(directory / filename), hashlib.sha256(raw).hexdigest())
     return directory / filename
+
+
+_DIGESTS: dict[str, tuple[tuple[int, int, int], str]] = {}  # redacted copies written by this process -> their sha256
+
+
+def digest_of(path: Path) -> str:
+    """sha256 of a redacted copy: from its writing when this process wrote it and nobody changed it since, else read."""
+    known = _DIGESTS.get(str(path))
+    if known is not None and path.is_file() and known[0] == _identity(path):
+        return known[1]
+    return sha256(path)
 
 
 _ADMITTED: list[Path] = []  # this process's directory, once made

@@ -109,7 +109,7 @@ def _files(directory: Path) -> list[Path]:
     )
 
 
-def cache_key(env: Environment, toolchain: Toolchain, mode: str, extra_vars: dict[str, str]) -> str:
+def cache_key(env: Environment, toolchain: Toolchain, mode: str, extra_vars: dict[str, str], var_files: tuple[Path, ...] = ()) -> str:
     dirs = module_dirs(env.path)
     base = Path(os.path.commonpath([str(d) for d in dirs]))
     digest = hashlib.sha256()
@@ -118,6 +118,8 @@ def cache_key(env: Environment, toolchain: Toolchain, mode: str, extra_vars: dic
     digest.update(
         f"{toolchain.provider_version()}|{mode}|{json.dumps(extra_vars, sort_keys=True)}|{os.environ.get(BACKEND_ENV, '')}".encode()
     )
+    for var_file in var_files:  # --var-file: terraform reads it, so its content decides the plan too
+        digest.update(b"var-file\0" + hashlib.sha256(var_file.read_bytes()).digest())
     for d in sorted(dirs):
         for f in _files(d):
             digest.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
@@ -150,6 +152,7 @@ class PlanRunner:
         mode: str,
         use_cache: bool = True,
         secrets: list[str] | None = None,
+        var_files: tuple[Path, ...] = (),
     ) -> None:
         self.toolchain = toolchain
         self.cache_dir = state_dir / "plans"
@@ -158,15 +161,16 @@ class PlanRunner:
         self.mode = mode
         self.use_cache = use_cache
         self.secrets = list(secrets or [])
+        self.var_files = tuple(p.resolve() for p in var_files)  # absolute: terraform runs in a temporary copy
 
     def cached(self, env: Environment, extra_vars: dict[str, str] | None = None) -> bool:
-        key = cache_key(env, self.toolchain, self.mode, dict(extra_vars or {}))
+        key = cache_key(env, self.toolchain, self.mode, dict(extra_vars or {}), self.var_files)
         return self.use_cache and (self.cache_dir / env.name / f"{key}.json").is_file()
 
     def plan(self, env: Environment, extra_vars: dict[str, str] | None = None) -> PlanResult:
         extra = dict(extra_vars or {})
         started = time.monotonic()
-        key = cache_key(env, self.toolchain, self.mode, extra)
+        key = cache_key(env, self.toolchain, self.mode, extra, self.var_files)
         out = self.cache_dir / env.name / f"{key}.json"
         if self.use_cache and out.is_file():
             return PlanResult(env.name, out, time.monotonic() - started, True)
@@ -188,6 +192,7 @@ class PlanRunner:
             args = ["plan", "-input=false", "-lock=false", "-no-color", "-out=plan.bin"]
             if env.tfvars:
                 args.append(f"-var-file={env.tfvars.name}")
+            args += [f"-var-file={path}" for path in self.var_files]
             args += [f"-var={k}={v}" for k, v in sorted(extra.items())]
             self._run(env, args, workdir, run_env)
             shown = self._run(env, ["show", "-json", "plan.bin"], workdir, run_env, capture=True)

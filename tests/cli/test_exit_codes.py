@@ -32,7 +32,7 @@ def child_env() -> dict[str, str]:
 
 
 def test_every_code_tested_here_is_documented() -> None:
-    for code in ("0", "1", "2", "3", "130"):
+    for code in ("0", "1", "2", "3", "4", "130"):
         assert f"\n  {code} " in f"\n{EXIT_CODES}", code
 
 
@@ -86,3 +86,12 @@ def test_a_failed_write_is_2_with_the_reason(plan_json: Path, tmp_path: Path) ->
         done = subprocess.run(args, env=child_env(), stdout=full, stderr=subprocess.PIPE, text=True, check=False)
     assert done.returncode == 2, done.stderr
     assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_crash_is_4_never_1() -> None:
+    # exit 1 means "controls failed" to CI (and a soft gate may let it pass): a bug in tapguard must not look like one
+    crash = "import tapguard.cli as cli\ncli.main = lambda *a: 1 / 0\ncli.run()\n"
+    done = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True, env=child_env(), timeout=120, check=False)
+    assert done.returncode == 4, done.stderr
+    assert "ZeroDivisionError" in done.stderr and "tapguard: internal error" in done.stderr
+    assert "  4    internal error" in EXIT_CODES

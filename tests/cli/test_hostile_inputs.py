@@ -101,6 +101,7 @@ def version_script(stdout: str) -> str:
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
 )
+CHECK_FLAGS = ("check", "--plan-json", "us-west-2={plan}", "--no-checkov", "--out", "{tmp}/ev")
 CHECK_DRILLS = ("check", "--plan-json", "us-west-2={plan}", "--no-checkov", "--out", "{tmp}/ev", "--drills", "{tmp}/d.json")
 
 DRILL_JOURNAL: dict[str, Any] = {"title": "postgres failover", "verdict": {"passed": True, "reasons": []}}
@@ -642,6 +643,110 @@ CASES = [
         "holds no providers",
         files={"mirror/x": "x"},
         env={"TAPGUARD_PROVIDER_MIRROR": "{tmp}/mirror"},
+    ),
+    # ---------------------------------------------------------------- check's selection, config file, var files, baseline
+    Case("check-unknown-id", (*CHECK_FLAGS, "--check", "Z9"), "--check Z9: not a control id"),
+    Case("check-unknown-checkov-id", (*CHECK_FLAGS, "--check", "CKV_AWS_99999"), "--check CKV_AWS_99999: not a control id"),
+    Case("check-glob-is-no-id", (*CHECK_FLAGS, "--check", "N*"), "--check N*: not a control id"),
+    Case("skip-check-empty-entry", (*CHECK_FLAGS, "--skip-check", "N3,,E1"), "--skip-check: empty entry"),
+    Case("skip-check-only-commas", (*CHECK_FLAGS, "--skip-check", ","), "--skip-check: empty entry"),
+    Case("skip-check-markup", (*CHECK_FLAGS, "--skip-check", "[red]x[/]"), "--skip-check [red]x[/]: not a control id"),
+    Case("skip-check-escape", (*CHECK_FLAGS, "--skip-check", "\x1b[2J"), "not a control id"),
+    Case("skip-check-huge", (*CHECK_FLAGS, "--skip-check", "A" * 100_000), "not a control id"),
+    Case("skip-check-unknown-severity", (*CHECK_FLAGS, "--skip-check", "severe"), "--skip-check severe: not a control id"),
+    Case("json-without-list", (*CHECK_FLAGS, "--json"), "--json goes with --list"),
+    Case("check-subcommand-unknown-flag", ("check", "--bogus"), "unrecognized arguments: --bogus"),
+    Case("audit-unknown-id-before-any-drill", ("audit", "--check", "Z9"), "--check Z9: not a control id"),
+    Case("audit-bad-baseline-before-any-drill", ("audit", "--baseline", "{tmp}/b"), "not JSON", files={"b": "{"}),
+    Case("audit-subcommand-unknown-flag", ("audit", "--list-all"), "unrecognized arguments: --list-all"),
+    Case("config-file-missing", (*CHECK_FLAGS, "--config-file", "{tmp}/none.toml"), "none.toml: no such file"),
+    Case("config-file-dir", (*CHECK_FLAGS, "--config-file", "{tmp}/c"), "is a directory", files={"c": DIR}),
+    Case("config-file-fifo", (*CHECK_FLAGS, "--config-file", "{tmp}/c"), "is a FIFO", files={"c": FIFO}),
+    Case("config-file-loop", (*CHECK_FLAGS, "--config-file", "{tmp}/c"), "symlink loop", files={"c": LOOP}),
+    Case("config-file-nul", (*CHECK_FLAGS, "--config-file", "a\x00b"), "--config-file: not a usable path"),
+    Case("config-file-empty-name", (*CHECK_FLAGS, "--config-file", ""), "--config-file .: is a directory"),  # "" is "." to a Path
+    Case("config-file-bad-toml", (*CHECK_FLAGS, "--config-file", "{tmp}/c.toml"), "not valid TOML", files={"c.toml": "output = ["}),
+    Case(
+        "config-file-unknown-key", (*CHECK_FLAGS, "--config-file", "{tmp}/c.toml"), "outptu: unknown key", files={"c.toml": "outptu = 1\n"}
+    ),
+    Case(
+        "config-file-bad-type",
+        (*CHECK_FLAGS, "--config-file", "{tmp}/c.toml"),
+        "forbid_scope_all: expected true/false",
+        files={"c.toml": "forbid_scope_all = 'yes'\n"},
+    ),
+    Case(
+        "config-file-unknown-format",
+        (*CHECK_FLAGS, "--config-file", "{tmp}/c.toml"),
+        "unknown format 'pdf'",
+        files={"c.toml": "output = ['pdf']\n"},
+    ),
+    Case(
+        "config-file-pyproject-without-table",
+        (*CHECK_FLAGS, "--config-file", "{tmp}/pyproject.toml"),
+        "no [tool.tapguard] table",
+        files={"pyproject.toml": "[project]\nname = 'x'\n"},
+    ),
+    Case("config-file-binary", (*CHECK_FLAGS, "--config-file", "{tmp}/c.toml"), "not UTF-8 text", files={"c.toml": b"\xff\xfe\x00"}),
+    Case("var-file-missing", ("check", "us-west-2", "--var-file", "{tmp}/none.tfvars"), "none.tfvars: no such file"),
+    Case("var-file-dir", ("check", "us-west-2", "--var-file", "{tmp}/v"), "is a directory, not a .tfvars file", files={"v": DIR}),
+    Case("var-file-fifo", ("check", "us-west-2", "--var-file", "{tmp}/v"), "is a FIFO", files={"v": FIFO}),
+    Case("var-file-dangling", ("check", "us-west-2", "--var-file", "{tmp}/v"), "dangling symlink", files={"v": DANGLING}),
+    Case("var-file-loop", ("check", "us-west-2", "--var-file", "{tmp}/v"), "symlink loop", files={"v": LOOP}),
+    Case("var-file-nul", ("check", "us-west-2", "--var-file", "x\x00.tfvars"), "--var-file: not a usable path"),
+    Case("var-file-device", ("check", "us-west-2", "--var-file", "/dev/zero"), "is a device"),
+    Case("baseline-missing", (*CHECK_FLAGS, "--baseline", "{tmp}/none.json"), "none.json: no such file"),
+    Case("baseline-dir", (*CHECK_FLAGS, "--baseline", "{tmp}/b"), "is a directory", files={"b": DIR}),
+    Case("baseline-fifo", (*CHECK_FLAGS, "--baseline", "{tmp}/b"), "is a FIFO", files={"b": FIFO}),
+    Case("baseline-not-json", (*CHECK_FLAGS, "--baseline", "{tmp}/b"), "not JSON", files={"b": "{"}),
+    Case("baseline-nan", (*CHECK_FLAGS, "--baseline", "{tmp}/b"), "not JSON", files={"b": "NaN"}),
+    Case("baseline-deep", (*CHECK_FLAGS, "--baseline", "{tmp}/b"), "--baseline", files={"b": "[" * 100_000 + "]" * 100_000}),
+    Case("baseline-list", (*CHECK_FLAGS, "--baseline", "{tmp}/b"), "expected an object with format", files={"b": "[]"}),
+    Case("baseline-binary", (*CHECK_FLAGS, "--baseline", "{tmp}/b"), "not UTF-8 text", files={"b": b"\xff\xfe"}),
+    Case(
+        "baseline-wrong-format",
+        (*CHECK_FLAGS, "--baseline", "{tmp}/b"),
+        "format: expected 'tapguard.baseline/1'",
+        files={"b": '{"format": "sarif", "entries": []}'},
+    ),
+    Case(
+        "baseline-unknown-key",
+        (*CHECK_FLAGS, "--baseline", "{tmp}/b"),
+        "entries[0].adress: unknown key",
+        files={"b": '{"format": "tapguard.baseline/1", "entries": [{"environment": "e", "control": "K1", "adress": "a"}]}'},
+    ),
+    Case(
+        "baseline-entry-not-object",
+        (*CHECK_FLAGS, "--baseline", "{tmp}/b"),
+        "entries[0]",
+        files={"b": '{"format": "tapguard.baseline/1", "entries": ["K1"]}'},
+    ),
+    Case(
+        "baseline-entry-integer",
+        (*CHECK_FLAGS, "--baseline", "{tmp}/b"),
+        "entries[0].environment: expected an environment name, got an integer",
+        files={"b": '{"format": "tapguard.baseline/1", "entries": [{"environment": 1, "control": "K1", "address": "a"}]}'},
+    ),
+    Case(
+        "baseline-entry-empty",
+        (*CHECK_FLAGS, "--baseline", "{tmp}/b"),
+        "entries[0].address: expected a non-empty string",
+        files={"b": '{"format": "tapguard.baseline/1", "entries": [{"environment": "e", "control": "K1", "address": ""}]}'},
+    ),
+    Case(
+        "baseline-entries-missing",
+        (*CHECK_FLAGS, "--baseline", "{tmp}/b"),
+        "entries: required",
+        files={"b": '{"format": "tapguard.baseline/1"}'},
+    ),
+    Case("create-baseline-dir", (*CHECK_FLAGS, "--create-baseline", "{tmp}/b"), "is a directory; name a file", files={"b": DIR}),
+    Case("create-baseline-no-parent", (*CHECK_FLAGS, "--create-baseline", "{tmp}/no/such/b.json"), "is not a directory"),
+    Case("create-baseline-symlink", (*CHECK_FLAGS, "--create-baseline", "{tmp}/b"), "is a symlink", files={"b": DANGLING}),
+    Case("create-baseline-nul", (*CHECK_FLAGS, "--create-baseline", "b\x00.json"), "--create-baseline: not a usable path"),
+    Case(
+        "baseline-and-create-baseline",
+        (*CHECK_FLAGS, "--baseline", "{tmp}/a", "--create-baseline", "{tmp}/b"),
+        "not allowed with argument",
     ),
     # ---------------------------------------------------------------- evidence bundles
     Case("bundle-missing", ("evidence", "verify", "{tmp}/none"), "not an evidence bundle directory"),

@@ -10,6 +10,7 @@ from tapguard import controls
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, engine
 from tests.controls import test_classes
 from tests.controls.checks import (
+    test_accounts,
     test_availability,
     test_data_protection,
     test_identity,
@@ -19,7 +20,7 @@ from tests.controls.checks import (
 )
 from tests.controls.violations import evaluate
 
-FAMILIES = (test_network, test_data_protection, test_logging, test_identity, test_availability, test_lifecycle, test_classes)
+FAMILIES = (test_network, test_data_protection, test_logging, test_identity, test_availability, test_lifecycle, test_classes, test_accounts)
 
 
 def test_every_control_has_a_violation_test() -> None:

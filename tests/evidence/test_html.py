@@ -44,12 +44,13 @@ def page(env_plans: dict[str, Path], root: Path, tmp_path_factory: pytest.TempPa
 
 
 def test_page_is_escaped_self_contained_and_printable(page: Path) -> None:
-    text = page.read_text()
+    text = page.read_text().replace("<wbr>", "")  # a long token may break after its separators
     assert "<script" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<img src=x>" not in text
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
     assert re.search(r'<svg [^>]*viewBox="0 0 \d+ \d+"', text) and not re.search(r'<svg [^>]*\swidth="\d+"', text)
     assert "@media print" in text and "details::details-content" in text
-    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text
+    # nothing fetched or linked (a plan value may quote a URL as text: an OIDC issuer)
+    assert not re.search(r"""(?:href|src|action|xlink:href)\s*=\s*["']?\s*(?:https?:)?//""", text, re.I)
 
 
 def chromium(*args: str, profile: Path) -> str:

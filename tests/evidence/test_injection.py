@@ -215,13 +215,14 @@ def check_console(base: Assessment, run: Assessment, value: str, root: Path) -> 
 
 def check_junit(base: Assessment, run: Assessment, value: str, root: Path) -> None:
     """junit.xml parses, is valid for Jenkins, names the drill by the value (visible, capped) and fails it."""
-    import xmlschema
+    from tests.evidence.test_outputs import jenkins_valid
 
     xml_text = junit.render(run, root)
     tree = ET.fromstring(xml_text)
-    xmlschema.XMLSchema(HERE / "junit-10.xsd").validate(xml_text)
+    jenkins_valid(xml_text)  # junit-10.xsd, but for file/line on a testcase (where GitLab reads them)
     case = tree.find("testsuite[@name='drills']/testcase")
-    assert case is not None and case.get("name") == field(value)
+    # a drill is named by its fault (its title when the journal names none), never `unknown`
+    assert case is not None and case.get("name") == (field(value.strip()) or "run-1")
     assert case.find("failure") is not None, "a drill whose passed is the string 'false' passed"
     assert not any(line.lstrip().startswith("::") for line in xml_text.splitlines()), "a workflow command starts a line"
 
@@ -245,7 +246,33 @@ def check_html(base: Assessment, run: Assessment, value: str, root: Path) -> Non
     assert "PASS</span>" not in page, "a drill whose passed is the string 'false' shows PASS"
 
 
-CHECKS = {"md": check_markdown, "cli": check_console, "junit": check_junit, "sarif": check_sarif, "html": check_html}
+def check_csv(base: Assessment, run: Assessment, value: str, root: Path) -> None:
+    """findings.csv: RFC 4180 records, no cell a spreadsheet evaluates, the address shown as written (visible, capped)."""
+    from tapguard.evidence import csv_report
+    from tests.evidence.test_gitlab_csv import csv_safe
+
+    table = csv_safe(csv_report.render(run, root))
+    assert csv_report.cell(value) in {row["address"] for row in table}
+
+
+def check_gitlab(base: Assessment, run: Assessment, value: str, root: Path) -> None:
+    """gl-sast-report.json: valid for GitLab's SAST schema, the address listed as written (visible, capped)."""
+    from tapguard.evidence import gitlab
+    from tests.evidence.test_gitlab_csv import gitlab_valid
+
+    data = gitlab_valid(json.dumps(gitlab.render(run, root)))
+    assert any(field(value) in v["description"] for v in data["vulnerabilities"])
+
+
+CHECKS = {
+    "md": check_markdown,
+    "cli": check_console,
+    "junit": check_junit,
+    "sarif": check_sarif,
+    "html": check_html,
+    "csv": check_csv,
+    "gitlab": check_gitlab,
+}
 
 
 @pytest.mark.parametrize("medium", CHECKS)

@@ -166,7 +166,7 @@ def test_check_plan_json_leaks_nothing(
 def test_pytest_plugin_leaks_nothing(canary_plan: Path, tmp_path: Path, root: Path) -> None:
     evidence = tmp_path / "ev"
     cmd = [sys.executable, "-m", "pytest", "compliance_tests", "-q", "-p", "no:cacheprovider", "-rf", "--tb=long"]
-    cmd += ["--plan-json", f"us-west-2={canary_plan}", "--evidence", str(evidence)]
+    cmd += ["--tapguard-plan-json", f"us-west-2={canary_plan}", "--tapguard-evidence", str(evidence)]
     env = {**os.environ, "TAPGUARD_REGISTRY": "off"}
     done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]

@@ -34,9 +34,59 @@ SECRET_NAME = re.compile(r"(pass(word)?|secret|token|api[_-]?key|private[_-]?key
 RATE = re.compile(r"^rate\((\d+) days?\)$")
 
 
+# identity policies: judged for wildcard actions and Resource * on scopable actions
+IDENTITY_POLICIES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
+# resource policies: Resource * means "this resource" and the owner's kms:* is the AWS default, so they are judged
+# for what makes them public or unbounded: Allow to Principal * without a Condition, Allow of every action
+RESOURCE_POLICIES = (
+    "aws_s3_bucket_policy",
+    "aws_kms_key",
+    "aws_sqs_queue_policy",
+    "aws_sns_topic_policy",
+    "aws_sqs_queue",
+    "aws_sns_topic",
+    "aws_ecr_repository_policy",
+    "aws_secretsmanager_secret_policy",
+    "aws_glacier_vault",
+)
+_DOCUMENT_ATTRIBUTE = {"aws_glacier_vault": "access_policy"}
+
+
+def identity_problems(doc: dict[str, object]) -> list[str]:
+    problems = []
+    for s in iam_policy.statements(doc):
+        if s.get("Effect") != "Allow":
+            continue
+        sid = s.get("Sid", "?")
+        acts = iam_policy.actions(s)
+        if "NotAction" in s:
+            problems.append(f"{sid}: Allow with NotAction")
+        if any(a == "*" or a.endswith(":*") for a in acts):
+            problems.append(f"{sid}: wildcard action {[a for a in acts if a == '*' or a.endswith(':*')]}")
+        scopable = [a for a in acts if a not in UNSCOPABLE and not METADATA_READ.match(a)]
+        if "*" in iam_policy.resources(s) and scopable:
+            problems.append(f"{sid}: Resource * for scopable actions {scopable}")
+    return problems
+
+
+def resource_problems(doc: dict[str, object]) -> list[str]:
+    problems = []
+    for s in iam_policy.statements(doc):
+        if s.get("Effect") != "Allow":
+            continue
+        sid = s.get("Sid", "?")
+        if "*" in iam_policy.principals(s) and not s.get("Condition"):
+            problems.append(f"{sid}: Allow to Principal * without a Condition")
+        if "NotPrincipal" in s:
+            problems.append(f"{sid}: Allow with NotPrincipal")
+        if "*" in iam_policy.actions(s) or "NotAction" in s:
+            problems.append(f"{sid}: Allow of every action")
+    return problems
+
+
 @check("I1")
 def least_privilege(ctx: Context) -> Iterator[Finding]:
-    policies = ctx.resources("aws_iam_policy", "aws_iam_role_policy")
+    policies = ctx.resources(*IDENTITY_POLICIES)
     if not policies:
         yield ctx.missing("aws_iam_role_policy", "no IAM policies to verify")
     for r in policies:
@@ -46,19 +96,7 @@ def least_privilege(ctx: Context) -> Iterator[Finding]:
                 r, "policy", "unknown", "(known after apply)", "a policy readable at plan time", "policy document unknown at plan time"
             )
             continue
-        problems = []
-        for s in iam_policy.statements(doc):
-            if s.get("Effect") != "Allow":
-                continue
-            sid = s.get("Sid", "?")
-            acts = iam_policy.actions(s)
-            if "NotAction" in s:
-                problems.append(f"{sid}: Allow with NotAction")
-            if any(a == "*" or a.endswith(":*") for a in acts):
-                problems.append(f"{sid}: wildcard action {[a for a in acts if a == '*' or a.endswith(':*')]}")
-            scopable = [a for a in acts if a not in UNSCOPABLE and not METADATA_READ.match(a)]
-            if "*" in iam_policy.resources(s) and scopable:
-                problems.append(f"{sid}: Resource * for scopable actions {scopable}")
+        problems = identity_problems(doc)
         yield ctx.verdict(
             not problems,
             r,
@@ -67,7 +105,28 @@ def least_privilege(ctx: Context) -> Iterator[Finding]:
             "no wildcard actions, no NotAction, Resource * only where AWS requires it",
             "; ".join(problems),
         )
-    for a in ctx.resources("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_user_policy_attachment"):
+    for r in ctx.resources(*RESOURCE_POLICIES):
+        attribute = _DOCUMENT_ATTRIBUTE.get(r.type, "policy")
+        if attribute not in r.config and (r.is_unknown(attribute) or not r.get(attribute)):
+            continue  # no policy written (a computed one shows unknown): the service's owner-only default
+        doc = iam_policy.document(r, attribute)
+        if doc is None:
+            yield ctx.finding(
+                r, attribute, "unknown", "(known after apply)", "a policy readable at plan time", "policy unknown at plan time"
+            )
+            continue
+        problems = resource_problems(doc)
+        yield ctx.verdict(
+            not problems,
+            r,
+            attribute,
+            problems,
+            "no Allow to Principal * without a Condition, no Allow of every action",
+            "; ".join(problems),
+        )
+    for a in ctx.resources(
+        "aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"
+    ):
         arn = a.get("policy_arn")
         yield ctx.verdict(
             arn not in ADMIN_POLICIES, a, "policy_arn", arn, "no administrator-level managed policy", "administrator access attached"

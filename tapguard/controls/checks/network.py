@@ -148,27 +148,60 @@ def inbound_restricted(ctx: Context) -> Iterator[Finding]:
         yield ctx.missing("aws_security_group", "no ingress rules to verify")
 
 
+# stores of the cardholder-data classes beyond the stack's own, and the attribute naming their security groups
+CARDHOLDER_STORES = {
+    "aws_db_instance": "vpc_security_group_ids",
+    "aws_docdb_cluster": "vpc_security_group_ids",
+    "aws_neptune_cluster": "vpc_security_group_ids",
+    "aws_redshift_cluster": "vpc_security_group_ids",
+    "aws_elasticache_cluster": "security_group_ids",
+    "aws_memorydb_cluster": "security_group_ids",
+    "aws_dms_replication_instance": "vpc_security_group_ids",
+    "aws_dax_cluster": "security_group_ids",
+}
+NO_INTERNET_EGRESS = "no egress to 0.0.0.0/0 or ::/0 from a group guarding cardholder data"
+
+
+def cardholder_security_groups(ctx: Context) -> dict[str, Resource]:
+    """Security groups guarding a cardholder-data store: the stack's data tier and every store of the data classes."""
+    groups = dict(data_tier_security_groups(ctx))
+    for rtype, attribute in CARDHOLDER_STORES.items():
+        for r in ctx.resources(rtype):
+            for sg in r.referenced(attribute, "aws_security_group"):
+                groups.setdefault(sg.address, r)
+    return groups
+
+
+def _open_cidrs(*values: object) -> list[str]:
+    return [str(c) for v in values for c in as_list(v) if c in OPEN]
+
+
 @check("N4")
 def outbound_restricted(ctx: Context) -> Iterator[Finding]:
-    data_sgs = data_tier_security_groups(ctx)
+    data_sgs = cardholder_security_groups(ctx)
     if not data_sgs:
         yield ctx.missing("aws_security_group", "no data-tier security groups to verify")
     for address in sorted(data_sgs):
         sg = ctx.plan.by_address[address]
-        wide = [e for e in as_list(sg.get("egress")) if str(e.get("protocol")) == "-1" and set(as_list(e.get("cidr_blocks"))) & set(OPEN)]
-        yield ctx.verdict(
-            not wide, sg, "egress", wide or [], "no all-protocol egress to the internet", "data tier may send anything anywhere"
-        )
+        if sg.is_unknown("egress") and "egress" in sg.config:
+            yield ctx.finding(sg, "egress", "unknown", "(known after apply)", NO_INTERNET_EGRESS, "egress rules unknown at plan time")
+            continue
+        wide = [e for e in as_list(sg.get("egress")) if _open_cidrs(e.get("cidr_blocks"), e.get("ipv6_cidr_blocks"))]
+        yield ctx.verdict(not wide, sg, "egress", wide or [], NO_INTERNET_EGRESS, f"{data_sgs[address].type} may send data to the internet")
     for r in ctx.resources("aws_vpc_security_group_egress_rule", "aws_security_group_rule"):
         if r.type == "aws_security_group_rule" and r.get("type") != "egress":
             continue
         owner = set(r.references("security_group_id").resources)
         if owner & set(data_sgs):
-            protocol = str(r.get("ip_protocol", r.get("protocol")))
-            cidr = r.get("cidr_ipv4") or as_list(r.get("cidr_blocks"))
-            bad = protocol == "-1" and (cidr in OPEN or bool(set(as_list(cidr)) & set(OPEN)))
+            attribute = "cidr_ipv4" if r.type == "aws_vpc_security_group_egress_rule" else "cidr_blocks"
+            cidrs = _open_cidrs(r.get("cidr_ipv4"), r.get("cidr_ipv6"), r.get("cidr_blocks"), r.get("ipv6_cidr_blocks"))
             yield ctx.verdict(
-                not bad, r, "ip_protocol", protocol, "no all-protocol egress to the internet", "data tier may send anything anywhere"
+                not cidrs,
+                r,
+                attribute,
+                cidrs or r.get(attribute),
+                NO_INTERNET_EGRESS,
+                "a cardholder-data tier may send data to the internet",
             )
 
 

@@ -1,0 +1,147 @@
+"""`tapguard e2e` with every stack in one endpoint (one account): the stages, and success only when nothing is left."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tapguard.e2e import run
+from tapguard.planning import project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Bundle:
+    path = Path("/nonexistent-bundle")
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+
+    def write_text(self, name: str, text: str) -> None:
+        self.files[name] = text
+
+    def seal(self, meta: dict[str, Any]) -> None:
+        self.files["sealed"] = repr(meta)
+
+
+@pytest.fixture
+def staged(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """run.run with every stage recorded and no terraform: `left` names stacks whose destroy leaves something."""
+    seen: dict[str, Any] = {"events": [], "left": set(), "bundle": _Bundle(), "lock": threading.Lock()}
+
+    class FakeStack:
+        def __init__(self, env: project.Environment, *args: Any) -> None:
+            self.env = env
+            self.report = run.EnvironmentReport(env.name)
+
+        def _log(self, stage: str) -> None:
+            with seen["lock"]:
+                seen["events"].append((stage, self.env.name))
+
+        def deploy(self) -> None:
+            self._log("deploy")
+
+        def inspect(self) -> None:
+            self._log("inspect")
+
+        def destroy(self) -> None:
+            self._log("destroy")
+
+        def prove(self) -> None:
+            self._log("prove")
+            dirty = self.env.name in seen["left"]
+            self.report.destroy_proof = {"clean": not dirty, "state": ["module.api.aws_iam_role.cloudwatch"] if dirty else []}
+
+    @contextlib.contextmanager
+    def serving(envs: Any) -> Iterator[Any]:
+        yield type("Endpoint", (), {"secret_strings": lambda self: []})()
+
+    monkeypatch.setattr(run, "Stack", FakeStack)
+    monkeypatch.setattr(run.deploy_endpoint.DeployEndpoint, "serving", staticmethod(serving))
+    monkeypatch.setattr(run.toolchain, "discover", lambda *a: None)
+    monkeypatch.setattr(run.EvidenceBundle, "create", staticmethod(lambda *a, **k: seen["bundle"]))
+    return seen
+
+
+def test_no_argument_deploys_every_stack_side_by_side_before_any_is_destroyed(staged: dict[str, Any], tmp_path: Path) -> None:
+    summary = run.run(ROOT, [], tmp_path, run.Budget())
+    names = [e.name for e in project.environments(ROOT)]
+    assert [e["name"] for e in summary["environments"]] == names and len(names) >= 2
+    stages = [stage for stage, _ in staged["events"]]
+    # every stack is deployed (and so coexists in the one account) before any is inspected or destroyed
+    assert stages == sorted(stages, key=["deploy", "inspect", "destroy", "prove"].index)
+    assert summary["passed"] and summary["mode"] == "concurrent" and summary["workdir"] is None
+
+
+def test_in_sequence_each_stage_takes_one_stack_after_the_other(staged: dict[str, Any], tmp_path: Path) -> None:
+    summary = run.run(ROOT, [], tmp_path, run.Budget(sequence=True))
+    names = [e.name for e in project.environments(ROOT)]
+    assert staged["events"][: len(names)] == [("deploy", n) for n in names]
+    assert summary["mode"] == "sequence"
+
+
+@pytest.mark.parametrize("left_in", ["eu-west-1", "ci-identity", "us-west-2"])
+def test_a_run_that_leaves_anything_never_reports_success(staged: dict[str, Any], tmp_path: Path, left_in: str) -> None:
+    staged["left"] = {left_in}
+    summary = run.run(ROOT, [], tmp_path, run.Budget())
+    assert summary["passed"] is False
+    assert summary["workdir"] and Path(summary["workdir"]).is_dir()  # kept: the destroy command runs there
+    for env in summary["environments"]:
+        assert env["passed"] is (env["name"] != left_in)
+        assert env["destroy_proof"]["clean"] is env["passed"]
+    assert "nothing" not in next(line.split("|")[-2].strip() for line in run.markdown(summary).splitlines() if left_in in line)
+    Path(summary["workdir"]).rmdir()
+
+
+def test_success_implies_nothing_left_in_every_stack() -> None:
+    report = run.EnvironmentReport("eu-west-1")
+    report.destroy_proof = {"clean": True}
+    assert report.passed
+    for dirty in ({"clean": False}, {}):
+        report.destroy_proof = dirty
+        assert not report.passed
+
+
+def test_what_a_failed_apply_leaves_is_named_with_the_command_that_removes_it(tmp_path: Path) -> None:
+    stack = object.__new__(run.Stack)
+    stack.env = next(e for e in project.environments(ROOT) if e.name == "eu-west-1")
+    stack.report = run.EnvironmentReport("eu-west-1")
+    stack.bundle = _Bundle()  # type: ignore[assignment]
+    stack.initialised = True
+    stack.applied = stack.destroyed = {}
+    log = tmp_path / "eu-west-1.log"
+    log.write_text("")
+    stack.ws = type(
+        "Ws",
+        (),
+        {
+            "workdir": tmp_path / "src dir",
+            "log": log,
+            "state_addresses": lambda self: ["module.api.aws_iam_role.cloudwatch"],
+            "_vars": lambda self: ["-var-file=terraform.tfvars"],
+        },
+    )()  # type: ignore[assignment]
+    stack.client = lambda service: (_ for _ in ()).throw(RuntimeError("endpoint gone"))  # type: ignore[method-assign]
+    stack.prove()
+    assert not stack.report.passed and stack.report.destroy_proof["state"] == ["module.api.aws_iam_role.cloudwatch"]
+    [error] = stack.report.errors
+    assert f"terraform -chdir='{tmp_path / 'src dir'}' destroy -auto-approve -var-file=terraform.tfvars" in error
+
+
+def test_the_command_line_chooses_side_by_side_or_in_sequence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tapguard.cli import main
+
+    seen: list[run.Budget] = []
+
+    def fake_run(root: Path, names: list[str], out: Path, budget: run.Budget) -> dict[str, Any]:
+        seen.append(budget)
+        return {"environments": [], "bundle": str(tmp_path), "passed": True}
+
+    monkeypatch.setattr(run, "run", fake_run)
+    assert main(["e2e", "--no-drill"]) == 0 and main(["e2e", "--sequence"]) == 0
+    assert [(b.sequence, b.drill) for b in seen] == [(False, False), (True, True)]
