@@ -73,6 +73,7 @@ def render(run: Assessment) -> dict[str, Any]:
             "finished": (run.finished or run.started).isoformat(),
             "git_sha": run.git_sha,
             "verdict": "fail" if run.failed else "pass",
+            "skipped": dict(sorted(run.skipped.items())),  # control id -> why it was not judged (--check, --skip-check)
             "environments": {
                 e.name: {
                     "plan_json": e.plan_path.name,

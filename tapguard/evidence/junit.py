@@ -90,7 +90,8 @@ def render(run: Assessment, root: Path | None = None) -> str:
                 )
             elif status == NOT_APPLICABLE:
                 skipped += 1
-                ET.SubElement(case, "skipped", message="not applicable to this stack")
+                why = run.skipped.get(control.id)  # --check / --skip-check said so: the reason, not "not applicable"
+                ET.SubElement(case, "skipped", message=field(f"skipped: {why}") if why else "not applicable to this stack")
             elif status == "waived":
                 waived = [f for f in mine if f.waiver]
                 ET.SubElement(case, "system-out").text = "\n".join(

@@ -137,7 +137,7 @@ def matrix(run: Assessment) -> list[str]:
         reqs = ", ".join(control.requirements) or f"({control.family})"
         rows.append(
             f"| {md_text(reqs)} | {md_text(control.id)} {md_text(control.title)} | "
-            + " | ".join(ICON[e.status_of(control.id)] for e in run.environments)
+            + " | ".join("⏭️" if control.id in run.skipped else ICON[e.status_of(control.id)] for e in run.environments)
             + " |"
         )
     return [f"{MATRIX_TITLE}\n\n" + head + "\n" + "\n".join(rows)]

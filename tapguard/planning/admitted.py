@@ -67,6 +67,10 @@ class AdmittedPlan:
             }
         return self._unknowns
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> AdmittedPlan:
+        """One object per plan: a copy of a result (an environment cloned for a report) shares its plan."""
+        return self
+
     def release(self) -> None:
         """Drop the parsed model (the bundle needs only the copy and its digest): a big plan is not held while
         the bundle is written."""

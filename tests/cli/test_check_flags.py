@@ -120,7 +120,13 @@ def test_skip_check_reports_skipped_never_pass_and_maps_checkov_ids(eu_plan: Any
     skipped = data["results"]["K1"]["eu-west-1"]
     assert skipped["status"] == "not_applicable" and skipped["not_applicable"] == ["*"]  # not judged: never a pass
     assert data["results"]["E1"]["eu-west-1"]["status"] == "pass"
-    assert data["verdict"] == "pass"
+    assert data["verdict"] == "pass" and data["skipped"] == {"K1": "--skip-check", "N3": "--skip-check"}
+    reports = tmp_path / "reports"
+    assert main([*argv, "--skip-check", "K1", "-o", "junit", "-o", "md", "--output-file-path", str(reports)]) == 0
+    junit = (reports / "junit.xml").read_text()
+    assert 'message="skipped: --skip-check"' in junit and junit.count("skipped: --skip-check") == 1
+    rows = [line for line in (reports / "report.md").read_text().splitlines() if "| K1 " in line]
+    assert len(rows) == 1 and "⏭️" in rows[0] and "✅" not in rows[0]
     # a severity: --skip-check high skips high and lower; --check critical judges only the critical ones
     assert main([*argv, "--skip-check", "high"]) == 0
     assert main([*argv, "--check", "critical"]) == 0
