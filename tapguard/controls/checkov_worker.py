@@ -213,20 +213,23 @@ class CheckovWorker:
 
     def _read(self) -> None:
         assert self._proc.stdout is not None
-        for line in self._proc.stdout:
-            try:
-                reply = json.loads(line)
-            except ValueError:
-                continue  # not a reply (the worker writes nothing else there): never a reason to stop reading
-            if not isinstance(reply, dict):
-                continue
-            if "ready" in reply:
-                self._ready = True
-                continue
-            with self._lock:
-                future = self._pending.pop(reply["id"], None)
-            if future is not None:
-                future.set_result(int(reply["rc"]))
+        try:
+            for line in self._proc.stdout:
+                try:
+                    reply = json.loads(line)
+                except ValueError:
+                    continue  # not a reply (the worker writes nothing else there): never a reason to stop reading
+                if not isinstance(reply, dict):
+                    continue
+                if "ready" in reply:
+                    self._ready = True
+                    continue
+                with self._lock:
+                    future = self._pending.pop(reply["id"], None)
+                if future is not None:
+                    future.set_result(int(reply["rc"]))
+        except (ValueError, OSError):  # the pipe was closed under us (close() at exit, e.g. after a bad-input error)
+            pass
         why = self._last_error()
         with self._lock:
             self._gone = why
@@ -235,8 +238,11 @@ class CheckovWorker:
             future.set_exception(WorkerGone(why, self._ready))
 
     def _last_error(self) -> str:
-        self._errors.seek(0)
-        lines = self._errors.read().decode(errors="replace").strip().splitlines()
+        try:
+            self._errors.seek(0)
+            lines = self._errors.read().decode(errors="replace").strip().splitlines()
+        except (ValueError, OSError):  # already closed: the run is ending
+            return "checkov worker ended"
         return f"checkov worker ended: {lines[-1][:200]}" if lines else "checkov worker ended"
 
     def _send(self, request: dict[str, Any]) -> None:

@@ -95,3 +95,19 @@ def test_a_worker_that_cannot_start_leaves_the_scan_to_the_cli(tmp_path: Path, m
     reports, error = checkov._run(["-d", ".", "--framework", "terraform"], tmp_path)  # through the CLI
     assert error is None and any(c["resource"] == "aws_s3_bucket.a" for r in reports for c in r["results"]["failed_checks"])
     broken.close()
+
+
+def test_closing_a_busy_worker_never_prints_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad input ends the run while the HCL scan is starting: the replies thread meets closed pipes, quietly."""
+    import threading
+
+    raised: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: raised.append(hook.exc_value))
+    for _ in range(3):
+        busy = CheckovWorker(ENV)
+        busy.submit(["-d", str(tmp_path), "--framework", "terraform", *OUTPUT], str(tmp_path))
+        busy._proc.stdout.close()  # type: ignore[union-attr]  # as interpreter shutdown does under the reader
+        busy.close()
+        busy._reader.join(timeout=30)
+        assert not busy._reader.is_alive()
+    assert raised == []

@@ -36,7 +36,7 @@ def test_base_install_plans_checks_and_writes_evidence(base_install: tuple[Path,
         assert (bundle / name).is_file(), name
     verified = run([tapguard, "evidence", "verify", bundle], cwd=project)
     # every hash and the file set match; no key was given, so it is integrity only (exit 4), not a signed pass
-    assert verified.returncode == 4 and "INTEGRITY ONLY" in verified.stdout and "7 files match" in verified.stdout, (
+    assert verified.returncode == 4 and "INTEGRITY ONLY" in verified.stdout and "9 files match" in verified.stdout, (
         verified.stdout + verified.stderr
     )
 

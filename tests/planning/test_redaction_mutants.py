@@ -262,3 +262,39 @@ def test_rules_digest_is_stable_and_depends_on_the_credential_names(monkeypatch:
     assert first == redaction.rules_digest() and len(first) == 16
     monkeypatch.setattr(redaction, "CREDENTIAL_NAMES", redaction.CREDENTIAL_NAMES | {"pin"})
     assert redaction.rules_digest() != first
+
+
+def test_secrets_inside_a_marked_object_or_a_longer_list_are_collected() -> None:
+    doc = change({"conn": {"user": "app", "pass": LONG}, "pins": ["first-secret-1", "second-not-marked"]}, {"conn": True, "pins": [True]})
+    out, secrets = redact_plan_json(doc)
+    assert after(out) == {"conn": REDACTED, "pins": [REDACTED, "second-not-marked"]}
+    assert secrets == {LONG, "first-secret-1"}
+
+
+def test_a_list_under_a_named_or_declared_key_is_still_walked_as_values() -> None:
+    doc = {"configuration": {"provider_config": [{"password": "in-a-list-secret"}], "outputs": [{"token": "listed-token-1"}]}}
+    out, secrets = redact_plan_json(doc)
+    assert out["configuration"] == {"provider_config": [{"password": REDACTED}], "outputs": [{"token": REDACTED}]}
+    assert {"in-a-list-secret", "listed-token-1"} <= secrets
+
+
+def test_a_mirror_that_is_a_list_or_holds_objects_is_cleaned_inside() -> None:
+    doc = change({"a": 1}, {"d": {"e": "leaked-into-nested-mirror"}}, after_unknown=[True, "leaked", {"x": 2}])
+    out, _ = redact_plan_json(doc)
+    c = out["resource_changes"][0]["change"]
+    assert c["after_sensitive"] == {"d": {"e": REDACTED}}
+    assert c["after_unknown"] == [True, REDACTED, {"x": REDACTED}]
+
+
+def test_too_deep_names_the_limit() -> None:
+    with pytest.raises(TooDeep) as caught:
+        redact_plan_json({"a": {"b": {}}}, max_depth=2)
+    assert caught.value.args == (2,)
+
+
+def test_a_secret_inside_a_longer_one_does_not_split_it_whatever_their_alphabetical_order() -> None:
+    inner, outer = "zzzzzzzz", "aaaa-zzzzzzzz"
+    assert scrub(f"x {outer} y {inner}", [inner, outer]) == f"x {REDACTED} y {REDACTED}"
+    doc = change({"a": outer, "b": inner, "note": f"{outer} and {inner}"}, {"a": True, "b": True})
+    out, _ = redact_plan_json(doc)
+    assert after(out)["note"] == f"{REDACTED} and {REDACTED}"
