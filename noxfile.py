@@ -84,7 +84,8 @@ def tests(session: nox.Session) -> None:
     on a scratch repository."""
     install(session, "full")
     session.run("tapguard", "lab", "install")
-    session.run("pytest", "-p", "no:cacheprovider", *PARALLEL, *session.posargs)
+    # the 20 slowest (setup included) are listed at the end: where the test command's minutes go
+    session.run("pytest", "-p", "no:cacheprovider", *PARALLEL, "--durations=20", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -78,7 +78,7 @@ data "aws_iam_policy_document" "plan" {
       "elasticache:DescribeCacheEngineVersions", "ecs:DescribeTaskDefinition", "ecs:ListClusters", "elasticloadbalancing:Describe*",
       "application-autoscaling:Describe*", "kinesis:DescribeLimits", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
       "cloudwatch:DescribeAlarmsForMetric", "cloudtrail:DescribeTrails", "secretsmanager:ListSecrets", "ssm:DescribeParameters",
-      "kms:ListAliases",
+      "kms:ListAliases", "secretsmanager:GetRandomPassword",
     ]
     resources = ["*"]
   }
@@ -125,6 +125,9 @@ data "aws_iam_policy_document" "plan" {
       "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetPolicy", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
       "cloudtrail:GetTrail", "wafv2:GetWebACL", "wafv2:GetLoggingConfiguration", "wafv2:GetWebACLForResource", "apigateway:GET",
       "logs:GetResourcePolicy", "serverlessrepo:GetApplication", "serverlessrepo:GetCloudFormationTemplate",
+      # what a real plan of the stacks also reads (aws_codedeploy_*, aws_fis_experiment_template, trail insights, bucket acceleration)
+      "s3:GetAccelerateConfiguration", "cloudtrail:GetInsightSelectors", "codedeploy:GetApplication", "codedeploy:GetDeploymentGroup",
+      "codedeploy:ListTagsForResource", "fis:GetExperimentTemplate", "fis:ListTagsForResource",
     ]
     resources = [
       "arn:${local.partition}:kms:${each.key}:${local.account}:key/*",
@@ -141,6 +144,9 @@ data "aws_iam_policy_document" "plan" {
       "arn:${local.partition}:apigateway:${each.key}::/*",
       "arn:${local.partition}:logs:${each.key}:${local.account}:*",
       "arn:${local.partition}:serverlessrepo:us-east-1:297356227824:applications/*",
+      "arn:${local.partition}:codedeploy:${each.key}:${local.account}:application:*",
+      "arn:${local.partition}:codedeploy:${each.key}:${local.account}:deploymentgroup:*",
+      "arn:${local.partition}:fis:${each.key}:${local.account}:experiment-template/*",
     ]
   }
 
