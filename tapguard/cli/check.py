@@ -162,6 +162,9 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     outputs.Selector.parse("--soft-fail-on", getattr(args, "soft_fail_on", []), catalogue)
     outputs.Selector.parse("--hard-fail-on", getattr(args, "hard_fail_on", []), catalogue)
 
+    # one object per plan from here to the bundle (planning/admitted.py): admitted, hashed and parsed once; a bad
+    # --plan-json fails here, before minutes of planning and before any scan starts
+    plans = assessment.plans_from_args(given, [])
     names = list(args.environments) or ([] if given else [e.name for e in project.environments(root)])
     wanted = [n for n in names if n not in given]
     to_plan = project.select(root, wanted) if wanted else []
@@ -170,9 +173,6 @@ def run(args: argparse.Namespace, drills: list[dict[str, Any]] | None = None) ->
     own = {e.name for e in project.environments(root)} | {e.name for e in to_plan}
     scan_hcl = use_checkov and checkov.binary() is not None and any(n in own for n in [*given, *(e.name for e in to_plan)])
     hcl_scan = checkov.start_hcl_scan(root, use_cache=not args.no_cache) if scan_hcl else None
-
-    # one object per plan from here to the bundle (planning/admitted.py): admitted, hashed and parsed once
-    plans = assessment.plans_from_args(given, [])  # a bad --plan-json fails before minutes of planning
 
     def scan_early(result: PlanResult) -> None:  # checkov on each plan while the others still plan
         plans[result.environment] = plan = AdmittedPlan.planned(result)
