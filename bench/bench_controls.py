@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import gc
 import json
 import math
 import os
@@ -30,7 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import measure  # noqa: E402
 
-# only what evaluating a plan needs: the child process that is measured imports this module too
+EVALUATE = Path(__file__).with_name("evaluate_plan.py")  # the measured side: tapguard alone, none of this harness
+
 from tapguard import controls  # noqa: E402
 from tapguard.planning import model  # noqa: E402
 
@@ -115,13 +115,7 @@ def main() -> int:
     parser.add_argument("--skip-plan", action="store_true", help="do not measure a cold terraform plan")
     parser.add_argument("--type-copies", type=int, default=3, help="copies of each class module in the generated many-types plan")
     parser.add_argument("--rounds", type=int, default=3, help="paired tapguard/checkov rounds per plan (medians reported)")
-    parser.add_argument("--evaluate", metavar="PLAN_JSON", help=argparse.SUPPRESS)  # child mode: evaluate one plan and exit
     args = parser.parse_args()
-    if args.evaluate:
-        plan = model.load(Path(args.evaluate))
-        print(len(controls.evaluate("bench", plan)))
-        gc.freeze()  # as the tapguard console script ends (tapguard.cli.run): no collector walk at shutdown
-        return 0
 
     from tapguard.controls.checkov import binary as checkov_binary
     from tapguard.planning import localaws, project, toolchain
@@ -165,7 +159,8 @@ def main() -> int:
         for name, plan_path in (("stack_copies", path), ("many_types", typed_path)):
             pairs = measure.paired(
                 args.rounds,
-                lambda plan_path=plan_path: measure.run([sys.executable, str(Path(__file__).resolve()), "--evaluate", str(plan_path)]),
+                # the measured side imports tapguard and nothing of this harness (bench/evaluate_plan.py)
+                lambda plan_path=plan_path: measure.run([sys.executable, str(EVALUATE), str(plan_path)]),
                 lambda plan_path=plan_path: measure.run([*checkov_cmd, str(plan_path)]),
             )
             failed = [r for ours_run, theirs in pairs for r in (ours_run,) if r.rc != 0] + [t for _, t in pairs if t.rc not in (0, 1)]
