@@ -21,9 +21,9 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-# the test modules whose behaviour differs in the base install (no checkov, no hcl2 library):
-# tests/pipeline/test_base_suite.py runs these there, beside the rest of `nox -s tests`, instead of the whole suite a
-# second time (the fresh installs, marked `install`, build their own virtualenvs)
+# the test modules whose behaviour differs in the base install (no checkov, no hcl2 library): `nox -s tests_base`
+# runs these there, instead of the whole suite a second time (the fresh installs, marked `install`, build their own
+# virtualenvs and run in `nox -s tests`)
 BASE_MODULES = (
     "tests/cli/test_extras.py",  # a command that needs an extra names it
     "tests/evidence/test_evidence.py",  # the bundle and manifest say plainly that checkov was not installed

@@ -80,12 +80,20 @@ PARALLEL = ("-n", str((os.cpu_count() or 1) + 1), "--dist", "loadgroup")
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The harness's own tests, the PCI suite on real plans, the lab drills (installs the lab's packages), and the fresh
-    installs: `pip install .` in a new virtualenv plans, checks and writes evidence; the base install ([drill,test], no
-    checkov) runs the tests marked `base`; the action and the pre-commit hook on a scratch repository."""
+    installs: `pip install .` in a new virtualenv plans, checks and writes evidence; the action and the pre-commit hook
+    on a scratch repository."""
     install(session, "full")
     session.run("tapguard", "lab", "install")
     # the 20 slowest (setup included) are listed at the end: where the test command's minutes go
     session.run("pytest", "-p", "no:cacheprovider", *PARALLEL, "--durations=20", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_base(session: nox.Session) -> None:
+    """The base install ([drill,test]: no checkov, no hcl2 library): the tests whose behaviour differs there (marked
+    `base` in conftest.py), not the whole suite again."""
+    install(session, "test")
+    session.run("pytest", "tests", "-p", "no:cacheprovider", *PARALLEL, "-m", "base", *session.posargs)
 
 
 @nox.session(python=PYTHON)
