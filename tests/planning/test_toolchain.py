@@ -82,3 +82,17 @@ def test_cli_config_for_tofu_links_the_mirror_under_opentofu(tmp_path: Path) -> 
     rc = toolchain.write_cli_config(tmp_path / "state", binary, source).read_text()
     assert 'include = ["registry.opentofu.org/hashicorp/aws"]' in rc
     assert (tmp_path / "state/tofu-mirror/registry.opentofu.org/hashicorp/aws/5.100.0/linux_amd64").is_dir()
+
+
+def test_the_cli_config_survives_concurrent_writers(tmp_path: Path) -> None:
+    """xdist workers and parallel checks write .tapguard/terraform.rc at once: each replaces it whole, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tapguard.planning.toolchain import _write_atomic
+
+    target = tmp_path / "terraform.rc"
+    texts = [f"writer {i}\n" * 200 for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda text: [_write_atomic(target, text) for _ in range(50)], texts))
+    assert target.read_text() in texts
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["terraform.rc"]  # no temporary file left behind
