@@ -42,11 +42,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.lab)
         # a module's tests stay on one worker, so its module-scoped fixtures (a deployment, a bundle, a lab) are built
         # once; the drills of chaos/ share the project's lab and its lock, so they are one group
-        group = "project-lab" if module.startswith("chaos/") else module
+        group = "project-lab" if module.startswith("chaos/") else SHARED_GROUPS.get(module, module)
         item.add_marker(pytest.mark.xdist_group(group))
     # the longest groups first, so no worker starts one of them when the others are nearly done (the run's tail)
     items.sort(key=lambda item: next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST)))
 
+
+# modules whose costly session fixture is the same (every module example planned for real): one worker builds it once
+SHARED_GROUPS = {
+    "tests/planning/test_inventory.py": "module-examples",
+    "tests/planning/test_module_examples.py": "module-examples",
+}
 
 LONGEST_FIRST = ("chaos/", "tests/e2e/test_e2e.py", "tests/drill/targets/test_lab.py", "tests/lab/", "tests/pipeline/")
 

@@ -52,6 +52,9 @@ def run() -> None:
     """
     try:
         code = main()
+    except KeyboardInterrupt:  # Ctrl-C before main() could catch it (a slow start still importing its commands)
+        sys.stderr.write("tapguard: interrupted\n")
+        code = 130
     except Exception:  # a bug, not a finding: never exit 1, which CI reads as "controls failed" (and may let pass)
         import traceback
 

@@ -36,6 +36,15 @@ def test_every_code_tested_here_is_documented() -> None:
         assert f"\n  {code} " in f"\n{EXIT_CODES}", code
 
 
+def test_ctrl_c_while_the_commands_still_import_is_130_without_a_traceback() -> None:
+    # on a loaded machine the commands take seconds to import; Ctrl-C then arrives before main()'s own handler: the
+    # console script's run() still ends it as an interrupt (it once printed a traceback and died of SIGINT, -2)
+    script = "import tapguard.cli as cli\ndef importing(argv=None):\n    raise KeyboardInterrupt\ncli.main = importing\ncli.run()\n"
+    done = subprocess.run([sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "tapguard: interrupted\n"
+
+
 def test_ctrl_c_is_130(env_plans: dict[str, Path], tmp_path: Path) -> None:
     # a cold plan of a real stack takes seconds: interrupted while terraform runs
     proc = subprocess.Popen(

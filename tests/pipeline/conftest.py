@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -40,21 +41,39 @@ def tracked_copy(destination: Path) -> Path:
     return destination
 
 
-@pytest.fixture(scope="session")
-def base_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(tapguard executable, project copy) of `pip install .` with no extras in a fresh virtualenv."""
-    if shutil.which("git") is None:
-        pytest.skip("git is needed to copy the tracked files")
-    work = tmp_path_factory.mktemp("install")
+def _install_base(work: Path) -> None:
+    """`pip install .` with no extras into work/venv, from a tracked copy of the project in work/project."""
     project = tracked_copy(work / "project")
     env_dir = work / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    # the locked versions first (hash-checked, no resolver backtracking over boto3 releases), then the plain install
+    # the locked versions first (hash-checked, no resolver backtracking over boto3 releases; not byte-compiled, as the
+    # action installs them: botocore alone is ~10 s of CPU to compile), then the plain install as a user types it
     locked = run(
-        [python, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", "-r", "requirements/base.txt"], cwd=project, timeout=1800
+        [python, "-m", "pip", "install", "-q", "--no-compile", "--require-hashes", "--no-deps", "-r", "requirements/base.txt"],
+        cwd=project,
+        timeout=1800,
     )
     assert locked.returncode == 0, locked.stderr[-3000:]
     installed = run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "."], cwd=project, timeout=1800)
     assert installed.returncode == 0, installed.stderr[-3000:]
-    return env_dir / "bin" / "tapguard", project
+
+
+@pytest.fixture(scope="session")
+def base_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(tapguard executable, project copy) of `pip install .` with no extras in a fresh virtualenv.
+
+    The virtualenv is made once per test run, not once per xdist worker: the first worker to need it installs under a
+    lock in the directory the workers share; the others wait and use it (an install is ~45 s of CPU)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is needed to copy the tracked files")
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else tmp_path_factory.getbasetemp()
+    work = shared / "base-install"
+    with (shared / "base-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (work / "installed").exists():
+            shutil.rmtree(work, ignore_errors=True)  # a half-made install (a worker that failed mid-way) is made again
+            _install_base(work)
+            (work / "installed").touch()
+    # the project copy is the worker's own: tests plan in it and the action builds from it (pip builds in the tree)
+    return work / "venv" / "bin" / "tapguard", tracked_copy(tmp_path_factory.mktemp("project"))
