@@ -163,6 +163,18 @@ def serve() -> None:
         if os.fork() == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # checkov's own subprocesses are waited for by checkov
             _scan(request, reply_fd)
+    # the client closed our stdin: the run is over. Wait for the scans still running (their CPU and memory count in
+    # this process's children, as above), then end without the interpreter's teardown of every checkov module, which
+    # took 0.8-1.6 s at the end of each `tapguard check` while its caller waited
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+    os._exit(0)
 
 
 def _reap(signum: int = 0, frame: Any = None) -> None:
