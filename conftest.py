@@ -3,8 +3,8 @@
 The test command runs on every core (pytest-xdist, --dist loadgroup). A module's tests run on one worker, so
 its module-scoped fixtures are built once. The drills of chaos/ share the project's lab, its processes and its
 lock, so they form one group on one worker, whose time is mostly spent waiting for failovers while the other
-workers take the CPU-bound tests; other lab tests start labs of their own (tmp directories, free ports, a lock per
-lab) and run beside them.
+workers take the CPU-bound tests; the verdict proofs and other lab tests start labs of their own (tmp directories,
+free ports, a lock per lab) and run beside them.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.lab)
         # a module's tests stay on one worker, so its module-scoped fixtures (a deployment, a bundle, a lab) are built
         # once; the drills of chaos/ share the project's lab and its lock, so they are one group
-        group = "project-lab" if module.startswith("chaos/") else SHARED_GROUPS.get(module, module)
+        group = SHARED_GROUPS.get(module) or ("project-lab" if module.startswith("chaos/") else module)
         item.add_marker(pytest.mark.xdist_group(group))
     # the longest groups first, so no worker starts one of them when the others are nearly done (the run's tail)
     items.sort(key=lambda item: next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST)))
@@ -52,6 +52,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 SHARED_GROUPS = {
     "tests/planning/test_inventory.py": "module-examples",
     "tests/planning/test_module_examples.py": "module-examples",
+    # the verdict proofs drill a lab of their own (chaos/conftest.py proof_lab): another worker, beside the drills
+    "chaos/test_verdict_can_fail.py": "proof-lab",
 }
 
 LONGEST_FIRST = ("chaos/", "tests/e2e/test_e2e.py", "tests/drill/targets/test_lab.py", "tests/lab/", "tests/pipeline/")

@@ -43,8 +43,23 @@ def settings(request: pytest.FixtureRequest) -> DrillSettings:
     return DrillSettings(rate=config.getoption("--rate") / 60, max_downtime=config.getoption("--max-downtime"))
 
 
-def make_target(request: pytest.FixtureRequest, component: str, fault: str | None = None, **lab_options: Any) -> FailoverTarget:
-    """The target of one drill, built for its fault (None: the target's default, kill on the lab, failover on AWS)."""
+@pytest.fixture(scope="session")
+def proof_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A lab of the verdict proofs' own (a tmp directory, free ports, its own lock): they run on another worker beside
+    the drills of the project's lab instead of after them (the test command's longest chain was both, one by one)."""
+    lab = Lab(tmp_path_factory.mktemp("proof-lab"))
+    try:
+        lab.up()
+        yield lab
+    finally:
+        lab.down()
+
+
+def make_target(
+    request: pytest.FixtureRequest, component: str, fault: str | None = None, lab: str = "lab", **lab_options: Any
+) -> FailoverTarget:
+    """The target of one drill, built for its fault (None: the target's default, kill on the lab, failover on AWS);
+    `lab`: the fixture of the lab it drills (the project's, or the proofs' own)."""
     config = request.config
     if config.getoption("--target") == "aws":
         params = TargetParams(
@@ -58,12 +73,12 @@ def make_target(request: pytest.FixtureRequest, component: str, fault: str | Non
         return aws_target(params)
     from tapguard.drill.targets.lab import LabPostgres, LabRedis
 
-    lab: Lab = request.getfixturevalue("lab")
-    state = lab.load()
+    drilled: Lab = request.getfixturevalue(lab)
+    state = drilled.load()
     assert state is not None
     if component == "aurora":
-        return LabPostgres(lab.postgres(state), fault=fault, **lab_options)
-    return LabRedis(lab.redis(state), fault=fault, **lab_options)
+        return LabPostgres(drilled.postgres(state), fault=fault, **lab_options)
+    return LabRedis(drilled.redis(state), fault=fault, **lab_options)
 
 
 def _lab_faults() -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """Proof the verdict is not a rubber stamp: lost acknowledged writes, a downtime over the limit and a service that
-limps on after failover each fail it, and say why."""
+limps on after failover each fail it, and say why. On a lab of their own (`proof_lab`), beside the project lab's drills."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from chaos.conftest import explain, make_target
-from tapguard.drill.runner import drill_lock, run_drill
+from tapguard.drill.runner import run_drill
 from tapguard.drill.settings import DrillSettings
 
 
@@ -25,7 +25,7 @@ def lab_only(request: pytest.FixtureRequest) -> None:
 def unfenced(request: pytest.FixtureRequest) -> Iterator[None]:
     """The lab's Redis without min-replicas-to-write (the fence that refuses writes no replica takes), for this drill
     only: every node at runtime; a node restarted by the drill reads its config file, which keeps the fence."""
-    lab = request.getfixturevalue("lab")
+    lab = request.getfixturevalue("proof_lab")
     rd = lab.redis(lab.load())
 
     def fence(value: int) -> None:
@@ -44,8 +44,8 @@ def unfenced(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def test_replica_lag_without_wait_loses_acknowledged_writes(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # no WAIT and no fence: the primary's reply is the acknowledgement; replication is cut, then the primary dies
-    target = make_target(request, "redis", fault="replica-lag", wait_replicas=0)
-    with unfenced(request), drill_lock():
+    target = make_target(request, "redis", fault="replica-lag", wait_replicas=0, lab="proof_lab")
+    with unfenced(request):
         journal = run_drill(target, settings)
     verdict = journal["verdict"]
     assert verdict["lost"] > 0, explain(journal)
@@ -57,9 +57,8 @@ def test_replica_lag_without_wait_loses_acknowledged_writes(request: pytest.Fixt
 def test_a_service_that_limps_on_after_failover_fails(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # WAIT 2: satisfiable with both replicas, not after a failover leaves one; every write then waits out its
     # timeout, the rate collapses although the new master answers at once (the field notes' one-replica lab)
-    target = make_target(request, "redis", wait_replicas=2)
-    with drill_lock():
-        journal = run_drill(target, replace(settings, steady_timeout=8.0))
+    target = make_target(request, "redis", wait_replicas=2, lab="proof_lab")
+    journal = run_drill(target, replace(settings, steady_timeout=8.0))
     verdict = journal["verdict"]
     assert journal["steady_states"]["before"]["met"], explain(journal)
     assert verdict["downtime_s"] is not None and verdict["downtime_s"] <= verdict["max_downtime_s"], explain(journal)
@@ -72,9 +71,8 @@ def test_a_service_that_limps_on_after_failover_fails(request: pytest.FixtureReq
 def test_a_rotation_whose_clients_do_not_refresh_fails(component: str, request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # the clients keep the credential they started with: once the rotator sets the new one (Redis: finishSecret's
     # SET; PostgreSQL: setSecret's ALTER ROLE), every reconnect is refused
-    target = make_target(request, component, fault="rotate", refresh_credentials=False)
-    with drill_lock():
-        journal = run_drill(target, replace(settings, steady_timeout=8.0, recovery_timeout=15.0))
+    target = make_target(request, component, fault="rotate", refresh_credentials=False, lab="proof_lab")
+    journal = run_drill(target, replace(settings, steady_timeout=8.0, recovery_timeout=15.0))
     verdict = journal["verdict"]
     inject = next(a for a in journal["run"] if a["activity"]["name"] == "inject rotate")["output"]
     assert inject["completed"] and inject["old_refused"], explain(journal)  # the rotation itself worked
@@ -85,9 +83,8 @@ def test_a_rotation_whose_clients_do_not_refresh_fails(component: str, request: 
 
 def test_a_hang_longer_than_the_limit_fails_the_verdict(request: pytest.FixtureRequest, settings: DrillSettings) -> None:
     # the writer is frozen for 12 s; pg_auto_failover needs ~8 s to promote: over a 4 s limit
-    target = make_target(request, "aurora", fault="hang", hang_seconds=12.0)
-    with drill_lock():
-        journal = run_drill(target, replace(settings, max_downtime=4.0))
+    target = make_target(request, "aurora", fault="hang", hang_seconds=12.0, lab="proof_lab")
+    journal = run_drill(target, replace(settings, max_downtime=4.0))
     verdict = journal["verdict"]
     assert verdict["downtime_s"] is not None and verdict["downtime_s"] > 4.0, explain(journal)
     assert not verdict["passed"] and any("exceeds" in r for r in verdict["reasons"]), explain(journal)
@@ -95,10 +92,9 @@ def test_a_hang_longer_than_the_limit_fails_the_verdict(request: pytest.FixtureR
 
 def test_steady_state_not_met_aborts_without_injecting(request: pytest.FixtureRequest) -> None:
     # a rate the probe cannot reach with one connection: abort, and nothing is failed over
-    target = make_target(request, "redis")
+    target = make_target(request, "redis", lab="proof_lab")
     before = target.lab.master_port()  # type: ignore[attr-defined]
-    with drill_lock():
-        journal = run_drill(target, DrillSettings(rate=1_000_000, connections=1, steady_seconds=2, warmup_timeout=2))
+    journal = run_drill(target, DrillSettings(rate=1_000_000, connections=1, steady_seconds=2, warmup_timeout=2))
     assert journal["status"] == "aborted" and "steady state not met" in journal["reason"], explain(journal)
     assert journal["deviated"] is True
     assert not [a for a in journal["run"] if a["activity"]["name"].startswith("inject")]

@@ -91,6 +91,7 @@ class LocalAWS:
 
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    _tether: int | None = field(default=None, init=False, repr=False)  # the write end of the server's tether
     # what runs as the server, and how errors name it (the e2e deployment endpoint extends moto)
     SERVER_MODULE: ClassVar[str] = "moto.server"
     SERVER_ENV: ClassVar[dict[str, str]] = {}
@@ -124,17 +125,24 @@ class LocalAWS:
             return
         self.port = self.port or free_ports(1)[0]
         log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", self.SERVER_MODULE, "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            env={**os.environ, **self.SERVER_ENV},
-        )
+        # tethered (foundation/tether.py): the server reads a pipe only this process can write to, and ends when it
+        # closes, so a tapguard (or a test run) killed outright leaves no server behind
+        tether, self._tether = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tapguard.foundation.tether", self.SERVER_MODULE, "-H", "127.0.0.1", "-p", str(self.port)],
+                stdin=tether,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                env={**os.environ, **self.SERVER_ENV},
+            )
+        finally:
+            os.close(tether)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                self.process = None
+                self.stop()
                 raise TapguardError(f"{self.LABEL} exited at start; is moto[server] installed?")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1):
@@ -146,6 +154,9 @@ class LocalAWS:
 
     def stop(self) -> None:
         process, self.process = self.process, None
+        tether, self._tether = self._tether, None
+        if tether is not None:
+            os.close(tether)
         if process is None or process.poll() is not None:
             return
         try:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -67,3 +71,52 @@ def test_secret_values_are_random_per_seed(root: Path) -> None:
     first = localaws.secret_value("aurora_master", env)["password"]
     second = localaws.secret_value("aurora_master", env)["password"]
     assert first != second and len(first) >= 32
+
+
+def test_the_endpoint_ends_with_the_process_that_started_it_even_when_killed_outright(tmp_path: Path) -> None:
+    # a tapguard (or a test run under a CPU limit) killed with SIGKILL runs no cleanup: the tether still ends the server
+    script = (
+        "import sys, time\n"
+        "from tapguard.planning.localaws import LocalAWS\n"
+        "aws = LocalAWS()\n"
+        "aws.start()\n"
+        "print(aws.process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        server = int(parent.stdout.readline())
+        os.kill(server, 0)  # it runs
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(server, signal.SIGKILL)
+    raise AssertionError(f"the endpoint (pid {server}) outlived the process that started it")
+
+
+def test_the_tether_runs_its_module_as_main_with_its_arguments(tmp_path: Path) -> None:
+    (tmp_path / "probe_module.py").write_text("import sys\nprint(__name__, sys.argv[1:])\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    # stdin: a pipe this test holds open while the module runs (closed at once, the tether would end it first)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tapguard.foundation.tether", "probe_module", "-p", "1234"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    assert proc.stdin is not None
+    proc.stdin.close()
+    assert (proc.wait(timeout=60), out) == (0, "__main__ ['-p', '1234']\n"), err
+    usage = subprocess.run([sys.executable, "-m", "tapguard.foundation.tether"], capture_output=True, text=True, timeout=60, check=False)
+    assert usage.returncode == 1 and "usage: python -m tapguard.foundation.tether MODULE" in usage.stderr
