@@ -35,10 +35,16 @@ def endpoint(root: Path) -> Iterator[localaws.LocalAWS]:
 
 
 @pytest.fixture(scope="session")
-def env_plans(root: Path, tools: toolchain.Toolchain, endpoint: localaws.LocalAWS) -> dict[str, Path]:
+def env_plans(root: Path, tools: toolchain.Toolchain, request: pytest.FixtureRequest) -> dict[str, Path]:
     """Real plans of every environment (the content-keyed cache makes a re-run near-instant)."""
+    environments = project.environments(root)
+    # all cached: no endpoint to start and stop (seconds per session, paid again by every mutant run of nox -s mutants)
+    cache = PlanRunner(tools, project.state_dir(root), {}, "local")
+    if all(cache.cached(e) for e in environments):
+        return {e.name: cache.plan(e).json_path for e in environments}
+    endpoint: localaws.LocalAWS = request.getfixturevalue("endpoint")
     runner = PlanRunner(tools, project.state_dir(root), endpoint.env(), "local", secrets=endpoint.secret_strings())
-    return {e.name: runner.plan(e).json_path for e in project.environments(root)}
+    return {e.name: runner.plan(e).json_path for e in environments}
 
 
 @pytest.fixture(scope="session")

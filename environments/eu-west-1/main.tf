@@ -225,4 +225,6 @@ module "observability" {
   alert_emails       = var.alert_emails
   alerts_kms_key_arn = module.kms.key_arns["alerts"]
   logs_kms_key_arn   = module.kms.key_arns["logs"]
+  # the account's multi-region CloudTrail is owned by the us-west-2 stack (README: account-level singletons)
+  account_trail = 0
 }

@@ -9,6 +9,6 @@ output "alarm_names" {
 }
 
 output "trail_arn" {
-  description = "CloudTrail trail ARN."
-  value       = aws_cloudtrail.this.arn
+  description = "CloudTrail trail ARN (null in a stack that does not own the account's trail)."
+  value       = one(aws_cloudtrail.this[*].arn)
 }

@@ -69,6 +69,17 @@ variable "alerts_kms_key_arn" {
 }
 
 # ---------------------------------------------------------------- audit trail
+variable "account_trail" {
+  description = "1 in the one stack of the account that owns its multi-region CloudTrail (an account-level singleton), 0 in the others: they rely on it."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = contains([0, 1], var.account_trail)
+    error_message = "account_trail must be 1 (this stack owns the account's trail) or 0 (another stack of the account does)."
+  }
+}
+
 variable "trail_retention_days" {
   description = "Days trail objects are kept in S3 (PCI DSS 10.5.1: at least 365)."
   type        = number

@@ -367,8 +367,15 @@ def assess(
     # AC1 across plans: the environments of one account compared with each other (controls/accounts.py)
     from tapguard.controls import accounts
 
-    shared = accounts.across({r.name: r.plan.model() for r in results}, config.load(root).shared_accounts, by_name)
+    models = {r.name: r.plan.model() for r in results}
+    groups = config.load(root).shared_accounts
+    shared = accounts.across(models, groups, by_name)
+    # L1/L2 of a stack whose account trail another stack owns: answered from the owner's plan when it is in this run
+    owners = {r.name: stack_profile(r.name, models[r.name], by_name.get(r.name)).trail_owner for r in results}
+    trails = accounts.trails_across({r.name: r.findings for r in results}, models, owners, groups, by_name)
     for result in results:
+        answers = [f for f in waiver_set.apply(trails.get(result.name, [])) if f not in waiver_set.problems]
+        result.findings = accounts.answered(result.findings, answers)
         result.findings.extend(waiver_set.apply(shared.get(result.name, [])))
     run = Assessment(
         started=dt.datetime.now(dt.UTC),

@@ -1,9 +1,10 @@
-"""The control engine: Control, Finding, Context, Profile, the @check registry and evaluate.
+"""The control engine: Control, Finding, Context, Profile, the check registry and evaluate.
 
 A control's metadata (requirements, severity, risk, remediation, scanner ids) is data
-in catalogue.yaml; its logic is a function registered with @check("ID") in one of the
-family modules under checks/. Every control returns findings for every resource it looks at, so a
-pass is as visible as a fail; a control whose resources are missing says so.
+in catalogue.yaml; its logic is a plain function registered with check("ID")(fn) at the end of one of the
+family modules under checks/ (not decorated: mutmut does not mutate decorated functions). Every control
+returns findings for every resource it looks at, so a pass is as visible as a fail; a control whose
+resources are missing says so.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Control:
         if not more:
             return base
 
-        @functools.wraps(base)  # the control's source is still its @check (SARIF helpUri)
+        @functools.wraps(base)  # the control's source is still its registered check (SARIF helpUri)
         def extended(ctx: Context) -> Iterator[Finding]:
             ctx.covered = set()
             for finding in base(ctx):
@@ -185,6 +186,8 @@ def extend(control_id: str, fn: Callable[[Context], Iterable[Finding]]) -> None:
 
 
 def check(control_id: str) -> Callable[[Callable[[Context], Iterable[Finding]]], Callable[[Context], Iterable[Finding]]]:
+    """Register a plain function as control `control_id`'s check: check("E1")(aurora_encrypted), once per id."""
+
     def register(fn: Callable[[Context], Iterable[Finding]]) -> Callable[[Context], Iterable[Finding]]:
         if control_id in _CHECKS:
             raise RuntimeError(f"control {control_id} registered twice")

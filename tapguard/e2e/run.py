@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from tapguard import controls
+from tapguard.controls import accounts, assessment
 from tapguard.e2e import drill, leftovers, runtime, state
 from tapguard.e2e import endpoint as deploy_endpoint
 from tapguard.e2e.deploy import OFFLINE, Workspace, deployable_targets
 from tapguard.evidence.bundle import EvidenceBundle
+from tapguard.foundation import config
 from tapguard.foundation.errors import TapguardError
 from tapguard.planning import localaws, model, project, redaction, toolchain
 from tapguard.planning.project import git_sha
@@ -133,6 +135,9 @@ class Stack:
         self.targets: list[str] = []
         self.initialised = False
         self.deployed_ok = False
+        # side ("plan", "state") -> (model, findings), once inspected
+        self.judged: dict[str, tuple[model.Plan, list[controls.Finding]]] = {}
+        self.types: dict[str, str] = {}
 
     def client(self, service: str) -> Any:
         return self.endpoint.client(service, "us-east-1" if service == "iam" else self.region)
@@ -184,34 +189,14 @@ class Stack:
         }
         # ---------------------------------------------------------------- the controls on what exists
         hcl_dirs = module_dirs(env.path)
-        planned_findings = controls.evaluate(env.name, model.from_dict(redaction.redact_plan_json(plan)[0], env.name), hcl_dirs=hcl_dirs)
-        state_findings = controls.evaluate(env.name, state.load(deployed, plan, f"{env.name} (deployed)"), hcl_dirs=hcl_dirs)
-        plan_status, state_status = _by_control(planned_findings), _by_control(state_findings)
-        types = {r["address"]: r["type"] for r in state.state_resources(deployed)}
-        addresses = set(types)
-        gaps = [f for f in state_findings if f.status == controls.FAIL and (types.get(f.address), f.attribute) in ENDPOINT_GAPS]
-        report.controls = {
-            "endpoint_gaps": [
-                {
-                    "control": f.control,
-                    "address": f.address,
-                    "attribute": f.attribute,
-                    "why": ENDPOINT_GAPS[(types[f.address], f.attribute)],
-                }
-                for f in gaps
-            ],
-            "plan": dict(Counter(plan_status.values())),
-            "state": dict(Counter(state_status.values())),
-            # a control failing on a deployed resource; with a subset, controls whose resources were
-            # not deployed fail for want of them and are counted under "state", not here
-            "state_fail": sorted(
-                {f.control for f in state_findings if f.status == controls.FAIL and f.address in addresses and f not in gaps}
-            ),
-            "differ": {c: {"plan": plan_status.get(c), "state": s} for c, s in sorted(state_status.items()) if plan_status.get(c) != s},
+        planned = model.from_dict(redaction.redact_plan_json(plan)[0], env.name)
+        deployed_model = state.load(deployed, plan, f"{env.name} (deployed)")
+        self.judged = {
+            "plan": (planned, controls.evaluate(env.name, planned, hcl_dirs=hcl_dirs)),
+            "state": (deployed_model, controls.evaluate(env.name, deployed_model, hcl_dirs=hcl_dirs)),
         }
-        _write(
-            bundle, f"e2e/{env.name}/findings.json", {"controls": report.controls, "state_findings": [f.as_dict() for f in state_findings]}
-        )
+        self.types = {r["address"]: r["type"] for r in state.state_resources(deployed)}
+        self.judge()
         why_not = {
             **report.offline,
             **({} if not budget.subset else {t: "outside the bounded subset" for t in _all_targets(plan) if t not in self.targets}),
@@ -244,6 +229,41 @@ class Stack:
                 "redis": journal["redis"].get("status"),
             }
             _write(bundle, f"e2e/{env.name}/drill.json", journal)
+
+    def judge(self) -> None:
+        """report.controls and findings.json from the findings on the plan and on the deployed state (again once the
+        account trail's owner has answered this stack's L1/L2, see _answer_account_trail)."""
+        planned_findings, state_findings = self.judged["plan"][1], self.judged["state"][1]
+        plan_status, state_status = _by_control(planned_findings), _by_control(state_findings)
+        types, report, bundle, env = self.types, self.report, self.bundle, self.env
+        addresses = set(types)
+        gaps = [f for f in state_findings if f.status == controls.FAIL and (types.get(f.address), f.attribute) in ENDPOINT_GAPS]
+        report.controls = {
+            "endpoint_gaps": [
+                {
+                    "control": f.control,
+                    "address": f.address,
+                    "attribute": f.attribute,
+                    "why": ENDPOINT_GAPS[(types[f.address], f.attribute)],
+                }
+                for f in gaps
+            ],
+            "plan": dict(Counter(plan_status.values())),
+            "state": dict(Counter(state_status.values())),
+            # a control failing on a deployed resource (or on the account trail another stack of the run owns); with a
+            # subset, controls whose resources were not deployed fail for want of them and are counted under "state", not here
+            "state_fail": sorted(
+                {
+                    f.control
+                    for f in state_findings
+                    if f.status == controls.FAIL and (f.address in addresses or f.address == accounts.ACCOUNT_TRAIL) and f not in gaps
+                }
+            ),
+            "differ": {c: {"plan": plan_status.get(c), "state": s} for c, s in sorted(state_status.items()) if plan_status.get(c) != s},
+        }
+        _write(
+            bundle, f"e2e/{env.name}/findings.json", {"controls": report.controls, "state_findings": [f.as_dict() for f in state_findings]}
+        )
 
     def destroy(self) -> None:
         """terraform destroy of whatever the state holds, a whole or a partial apply alike."""
@@ -323,6 +343,25 @@ def _each(stage: Callable[[Stack], None], stacks: list[Stack], sequence: bool) -
         list(pool.map(stage, stacks))
 
 
+def _answer_account_trail(root: Path, stacks: list[Stack]) -> None:
+    """L1/L2 of a stack whose account trail another stack owns (its profile's `trail_owner`) stay unknown in that
+    stack's own findings: answered here from the owner's plan and deployed state when the owner is in this run, as
+    `tapguard check` answers them (controls/accounts.py); without the owner they stay unknown."""
+    inspected = [s for s in stacks if s.judged]
+    groups = config.load(root).shared_accounts
+    own = [e.name for e in project.environments(root)]
+    for side in ("plan", "state"):
+        models = {s.env.name: s.judged[side][0] for s in inspected}
+        findings = {s.env.name: s.judged[side][1] for s in inspected}
+        owners = {s.env.name: assessment.stack_profile(s.env.name, models[s.env.name], s.env).trail_owner for s in inspected}
+        answers = accounts.trails_across(findings, models, owners, groups, own)
+        for s in inspected:
+            if answers.get(s.env.name):
+                s.judged[side] = (models[s.env.name], accounts.answered(findings[s.env.name], answers[s.env.name]))
+    for s in inspected:
+        s.judge()
+
+
 def run(root: Path, names: list[str], out: Path, budget: Budget) -> dict[str, Any]:
     """Every stack (or those named) deployed into ONE endpoint, i.e. one account, side by side; then checked,
     destroyed and proven gone. Each stage runs over all stacks at once, or in sequence (`budget.sequence`)."""
@@ -338,6 +377,8 @@ def run(root: Path, names: list[str], out: Path, budget: Budget) -> dict[str, An
             mark = time.monotonic()
             # inspecting and proving read the one endpoint: one stack at a time keeps their evidence apart
             _each(stage, stacks, budget.sequence or name in ("inspect", "prove"))
+            if name == "inspect":
+                _answer_account_trail(root, stacks)
             stages[name] = round(time.monotonic() - mark, 1)
     reports = [s.report for s in stacks]
     passed = bool(reports) and all(r.passed for r in reports)

@@ -22,3 +22,4 @@ class Profile:
     max_switch_seconds: int = 30
     generic: bool = False  # a plan made elsewhere: no stack of this repo to hold it to
     skip: tuple[str, ...] = ()  # stack-specific controls that do not run under this profile
+    trail_owner: str | None = None  # the stack of this account whose multi-region CloudTrail records this one; None: its own

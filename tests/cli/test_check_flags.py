@@ -81,7 +81,20 @@ def eu_plan(fresh: Any, tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPa
             mutate(data)
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(data))
-        return ["check", "--plan-json", f"eu-west-1={path}", "--no-checkov", "--out", str(tmp_path / "ev"), "-q"]
+        # with the owner of the account trail: eu-west-1 alone cannot verify its L1/L2 (unknown, never a pass)
+        owner = tmp_path / "us-west-2.json"
+        owner.write_text(json.dumps(fresh("us-west-2")))
+        return [
+            "check",
+            "--plan-json",
+            f"eu-west-1={path}",
+            "--plan-json",
+            f"us-west-2={owner}",
+            "--no-checkov",
+            "--out",
+            str(tmp_path / "ev"),
+            "-q",
+        ]
 
     return write
 
@@ -124,7 +137,8 @@ def test_skip_check_reports_skipped_never_pass_and_maps_checkov_ids(eu_plan: Any
     reports = tmp_path / "reports"
     assert main([*argv, "--skip-check", "K1", "-o", "junit", "-o", "md", "--output-file-path", str(reports)]) == 0
     junit = (reports / "junit.xml").read_text()
-    assert 'message="skipped: --skip-check"' in junit and junit.count("skipped: --skip-check") == 1
+    # once per environment: eu-west-1 and us-west-2 (the owner of the account trail, checked with it)
+    assert 'message="skipped: --skip-check"' in junit and junit.count("skipped: --skip-check") == 2
     rows = [line for line in (reports / "report.md").read_text().splitlines() if "| K1 " in line]
     assert len(rows) == 1 and "⏭️" in rows[0] and "✅" not in rows[0]
     # a severity: --skip-check high skips high and lower; --check critical judges only the critical ones

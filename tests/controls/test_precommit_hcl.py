@@ -188,7 +188,7 @@ MUTATIONS = [
     ),
     m(
         "trail no validation",
-        EUW,
+        USW,  # the account trail is us-west-2's: eu-west-1 declares none (account_trail = 0)
         "modules/observability/main.tf",
         "enable_log_file_validation    = true",
         "enable_log_file_validation = false",

@@ -43,10 +43,10 @@ def _violating(fresh: Any, tmp_path: Path) -> Path:
     return plan
 
 
-def test_a_valid_waiver_covers_the_failure_and_is_reported_used(fresh: Any, tmp_path: Path, root: Path) -> None:
-    run = assessment.assess(
-        root, project.environments(root), {"eu-west-1": _violating(fresh, tmp_path)}, _waiver_file(tmp_path), use_checkov=False
-    )
+def test_a_valid_waiver_covers_the_failure_and_is_reported_used(fresh: Any, tmp_path: Path, root: Path, env_plans: dict[str, Path]) -> None:
+    # with the owner of the account trail: eu-west-1 alone cannot verify its L1/L2 (unknown, never a pass)
+    plans = {"eu-west-1": _violating(fresh, tmp_path), "us-west-2": env_plans["us-west-2"]}
+    run = assessment.assess(root, project.environments(root), plans, _waiver_file(tmp_path), use_checkov=False)
     assert not run.failed
     assert run.environments[0].status_of("E1") == "waived"
     assert run.waivers.report()["used"][0]["ticket"] == "SEC-42"

@@ -38,6 +38,7 @@ def staged(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         def __init__(self, env: project.Environment, *args: Any) -> None:
             self.env = env
             self.report = run.EnvironmentReport(env.name)
+            self.judged: dict[str, Any] = {}  # no controls judged: the account trail is left unanswered
 
         def _log(self, stage: str) -> None:
             with seen["lock"]:
@@ -145,3 +146,53 @@ def test_the_command_line_chooses_side_by_side_or_in_sequence(monkeypatch: pytes
     monkeypatch.setattr(run, "run", fake_run)
     assert main(["e2e", "--no-drill"]) == 0 and main(["e2e", "--sequence"]) == 0
     assert [(b.sequence, b.drill) for b in seen] == [(False, False), (True, True)]
+
+
+def _inspected(name: str, data: dict[str, Any]) -> run.Stack:
+    """A stack as the inspect stage leaves it, its plan standing in for the deployed state too."""
+    from tapguard import controls
+    from tapguard.planning import model
+
+    stack = object.__new__(run.Stack)
+    stack.env = next(e for e in project.environments(ROOT) if e.name == name)
+    stack.report = run.EnvironmentReport(name)
+    stack.bundle = _Bundle()  # type: ignore[assignment]
+    plan = model.from_dict(data, name)
+    findings = controls.evaluate(name, plan)
+    stack.judged = {"plan": (plan, findings), "state": (plan, list(findings))}
+    stack.types = {r.address: r.type for r in plan.resources}
+    stack.judge()
+    return stack
+
+
+def _trail_status(stack: run.Stack, side: str) -> set[tuple[str, str]]:
+    from tapguard.controls import accounts
+
+    return {(f.control, f.status) for f in stack.judged[side][1] if f.address == accounts.ACCOUNT_TRAIL}
+
+
+def test_the_account_trail_is_answered_across_the_runs_stacks(plan_data: dict[str, dict[str, Any]]) -> None:
+    # eu-west-1 owns no trail (us-west-2 does): its L1/L2 are unknown alone, answered from us-west-2 in the same run
+    alone = _inspected("eu-west-1", plan_data["eu-west-1"])
+    run._answer_account_trail(ROOT, [alone])
+    assert _trail_status(alone, "state") == {("L1", "unknown"), ("L2", "unknown")}
+    eu, us = _inspected("eu-west-1", plan_data["eu-west-1"]), _inspected("us-west-2", plan_data["us-west-2"])
+    run._answer_account_trail(ROOT, [us, eu])
+    for side in ("plan", "state"):
+        assert _trail_status(eu, side) == {("L1", "pass"), ("L2", "pass")}
+    assert "L1" not in eu.report.controls["state_fail"] and "L1" not in eu.report.controls["differ"]
+    assert '"(account trail)"' in eu.bundle.files["e2e/eu-west-1/findings.json"]  # type: ignore[attr-defined]
+
+
+def test_an_owner_whose_deployed_trail_records_one_region_fails_the_other_stack(plan_data: dict[str, dict[str, Any]]) -> None:
+    import copy
+
+    single = copy.deepcopy(plan_data["us-west-2"])
+    trails = [rc for rc in single["resource_changes"] if rc["type"] == "aws_cloudtrail"]
+    assert trails
+    for rc in trails:
+        rc["change"]["after"]["is_multi_region_trail"] = False
+    eu, us = _inspected("eu-west-1", plan_data["eu-west-1"]), _inspected("us-west-2", single)
+    run._answer_account_trail(ROOT, [us, eu])
+    assert ("L1", "fail") in _trail_status(eu, "state")
+    assert "L1" in eu.report.controls["state_fail"]  # the e2e run fails on it, though the address is no resource

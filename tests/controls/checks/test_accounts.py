@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,15 @@ VIOLATIONS: Violations = {
 test_control_passes_on_the_real_plan, test_control_fails_on_a_violating_plan = violation_tests(VIOLATIONS)
 
 APIGW_ROLE = "module.api.aws_iam_role.cloudwatch"
+ACCOUNT_TRAIL = "module.observability.aws_cloudtrail.this[0]"  # us-west-2's: the account's multi-region trail
+
+
+def with_trail(data: dict[str, Any], owner: dict[str, Any], name: str, multi_region: bool) -> dict[str, Any]:
+    """`data` with a copy of the owner's trail under `name`, recording every region or only its own."""
+    trail = copy.deepcopy(next(rc for rc in owner["resource_changes"] if rc["address"] == ACCOUNT_TRAIL))
+    trail["change"]["after"].update(name=name, is_multi_region_trail=multi_region)
+    data["resource_changes"].append(trail)
+    return data
 
 
 def plan(region: str, *resources: tuple[str, str, dict[str, Any]]) -> model.Plan:
@@ -75,6 +85,17 @@ def test_the_names_after_the_rename_do_not_clash() -> None:
         # a multi-region trail's name is taken everywhere; single-region trails only in their region
         (("t", "aws_cloudtrail", {"name": "t", "is_multi_region_trail": True}), ("t", "aws_cloudtrail", {"name": "t"}), True),
         (("t", "aws_cloudtrail", {"name": "t"}), ("t", "aws_cloudtrail", {"name": "t"}), False),
+        # a multi-region trail is an account singleton whatever its name; a single-region one beside it is not
+        (
+            ("t", "aws_cloudtrail", {"name": "t1", "is_multi_region_trail": True}),
+            ("t", "aws_cloudtrail", {"name": "t2", "is_multi_region_trail": True}),
+            True,
+        ),
+        (
+            ("t", "aws_cloudtrail", {"name": "t1", "is_multi_region_trail": True}),
+            ("t", "aws_cloudtrail", {"name": "t2", "is_multi_region_trail": False}),
+            False,
+        ),
         # regional singletons clash only in one region; account singletons everywhere
         (("a", "aws_api_gateway_account", {}), ("a", "aws_api_gateway_account", {}), False),
         (("p", "aws_iam_account_password_policy", {}), ("p", "aws_iam_account_password_policy", {}), True),
@@ -119,6 +140,9 @@ def test_the_real_stacks_share_nothing_in_one_account(plan_data: dict[str, dict[
     assert accounts.across(plans, None, plans) == {}
     claimed = [c for name, p in plans.items() for c in accounts.claims(name, p)]
     assert len(claimed) > 20  # the roles, buckets, trails and the OIDC provider are all judged
+    # the account's multi-region trail is declared once, by its owner
+    trail = ("singleton", accounts.MULTI_REGION_TRAIL)
+    assert [(c.environment, c.address) for c in claimed if c.key == trail] == [("us-west-2", ACCOUNT_TRAIL)]
 
 
 def test_the_real_stacks_fail_when_one_name_is_repeated(fresh: Any, plan_data: dict[str, dict[str, Any]]) -> None:
@@ -143,3 +167,39 @@ def test_check_with_several_environments_runs_it(tmp_path: Path) -> None:
     assert status == {"a": FAIL, "b": FAIL, "c": PASS}
     assert run.failed
     assert waivers.WAIVER_CONTROL not in status
+
+
+def test_two_multi_region_trails_in_one_account_fail_naming_both(fresh: Any, plan_data: dict[str, dict[str, Any]]) -> None:
+    # what both stacks declared before the trail had one owner: a multi-region trail each, names made unique per region
+    eu = with_trail(fresh("eu-west-1"), plan_data["us-west-2"], "trail-audit-eu-west-1-dev", multi_region=True)
+    found = accounts.across(
+        {"us-west-2": model.from_dict(plan_data["us-west-2"]), "eu-west-1": model.from_dict(eu)}, None, ["us-west-2", "eu-west-1"]
+    )
+    assert sorted(found) == ["eu-west-1", "us-west-2"]
+    for env, other in (("us-west-2", "eu-west-1"), ("eu-west-1", "us-west-2")):
+        [finding] = found[env]
+        assert (finding.status, finding.address, finding.actual) == (FAIL, ACCOUNT_TRAIL, f"{accounts.MULTI_REGION_TRAIL} (account)")
+        assert "singleton declared twice" in finding.message and f"[{other}] {ACCOUNT_TRAIL}" in finding.message
+
+
+def test_a_single_region_trail_beside_the_account_trail_passes(fresh: Any, plan_data: dict[str, dict[str, Any]]) -> None:
+    # the edge: a trail of the stack's own region only takes no account slot (its name is regional too)
+    eu = with_trail(fresh("eu-west-1"), plan_data["us-west-2"], "trail-audit-eu-west-1-dev", multi_region=False)
+    plans = {"us-west-2": model.from_dict(plan_data["us-west-2"]), "eu-west-1": model.from_dict(eu)}
+    assert accounts.across(plans, None, plans) == {}
+
+
+def test_two_multi_region_trails_in_one_plan_fail(fresh: Any, plan_data: dict[str, dict[str, Any]]) -> None:
+    us = with_trail(fresh("us-west-2"), plan_data["us-west-2"], "trail-audit-second-dev", multi_region=True)
+    us["resource_changes"][-1]["address"] = "aws_cloudtrail.second"
+    failed = [f for f in evaluate("us-west-2", us, "AC1") if f.status == FAIL]
+    assert sorted(f.address for f in failed) == sorted([ACCOUNT_TRAIL, "aws_cloudtrail.second"])
+
+
+def test_a_trail_of_unknown_scope_is_unknown_not_a_pass(fresh: Any) -> None:
+    data = fresh("us-west-2")
+    rc = next(rc for rc in data["resource_changes"] if rc["address"] == ACCOUNT_TRAIL)
+    rc["change"]["after"].pop("is_multi_region_trail")
+    rc["change"]["after_unknown"]["is_multi_region_trail"] = True
+    found = [f for f in evaluate("us-west-2", data, "AC1") if f.address == ACCOUNT_TRAIL and f.attribute == "is_multi_region_trail"]
+    assert [f.status for f in found] == [UNKNOWN]

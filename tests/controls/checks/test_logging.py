@@ -5,17 +5,12 @@ from __future__ import annotations
 from tests.conftest import drop_reference, remove, set_after
 from tests.controls.violations import AURORA, LOG_FLOW, TASK_API, Violations, add, containers, violation_tests
 
+# the account's multi-region trail is us-west-2's (eu-west-1's L1/L2 are judged on it: test_account_trail.py)
+TRAIL = "module.observability.aws_cloudtrail.this[0]"
+
 VIOLATIONS: Violations = {
-    "L1": (
-        "eu-west-1",
-        lambda d: set_after(d, "module.observability.aws_cloudtrail.this", "is_multi_region_trail", False),
-        "aws_cloudtrail.this",
-    ),
-    "L2": (
-        "eu-west-1",
-        lambda d: set_after(d, "module.observability.aws_cloudtrail.this", "enable_log_file_validation", False),
-        "aws_cloudtrail.this",
-    ),
+    "L1": ("us-west-2", lambda d: set_after(d, TRAIL, "is_multi_region_trail", False), "aws_cloudtrail.this[0]"),
+    "L2": ("us-west-2", lambda d: set_after(d, TRAIL, "enable_log_file_validation", False), "aws_cloudtrail.this[0]"),
     "L3": ("eu-west-1", lambda d: set_after(d, "module.network.aws_flow_log.this", "traffic_type", "REJECT"), "aws_flow_log.this"),
     "L4": (
         "eu-west-1",

@@ -7,7 +7,7 @@ from typing import Any
 from tests.conftest import remove, set_after
 from tests.controls.violations import AURORA, LOG_FLOW, TASK_API, Boundary, add, boundary_tests, containers
 
-TRAIL = "module.observability.aws_cloudtrail.this"
+TRAIL = "module.observability.aws_cloudtrail.this[0]"  # the account trail: us-west-2 owns it
 FLOW = "module.network.aws_flow_log.this"
 METHOD_SETTINGS = "module.api.aws_api_gateway_method_settings.this"
 WAF_LOGS = "module.api.aws_cloudwatch_log_group.waf"
@@ -34,17 +34,17 @@ def detector(data: dict[str, Any], enable: bool | None) -> None:
 BOUNDARIES: dict[str, Boundary] = {
     # a selector that includes management events passes; one that leaves them out fails
     "L1": Boundary(
-        "eu-west-1",
+        "us-west-2",
         lambda d: set_after(d, TRAIL, "event_selector", selectors(True)),
         lambda d: set_after(d, TRAIL, "event_selector", selectors(False)),
-        "aws_cloudtrail.this",
+        "aws_cloudtrail.this[0]",
     ),
     # validation on passes; unset (the provider's default: off) fails
     "L2": Boundary(
-        "eu-west-1",
+        "us-west-2",
         lambda d: set_after(d, TRAIL, "enable_log_file_validation", True),
         lambda d: set_after(d, TRAIL, "enable_log_file_validation", None),
-        "aws_cloudtrail.this",
+        "aws_cloudtrail.this[0]",
     ),
     # flow logs to S3 need no log group in the plan; to Firehose they are not a supported destination here
     "L3": Boundary(
@@ -88,8 +88,8 @@ BOUNDARIES: dict[str, Boundary] = {
         lambda d: set_after(d, LOG_FLOW, "retention_in_days", 364),
         LOG_FLOW,
     ),
-    # three security metric filters pass, two fail
-    "L9": Boundary("eu-west-1", lambda d: keep_filters(d, 3), lambda d: keep_filters(d, 2), "(security metric filters)"),
+    # three security metric filters pass, two fail (they are on the account trail's log group: us-west-2's)
+    "L9": Boundary("us-west-2", lambda d: keep_filters(d, 3), lambda d: keep_filters(d, 2), "(security metric filters)"),
     # a detector the stack owns must be enabled explicitly
     "L10": Boundary("eu-west-1", lambda d: detector(d, True), lambda d: detector(d, None), "aws_guardduty_detector.this"),
 }
