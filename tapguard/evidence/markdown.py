@@ -217,11 +217,31 @@ def passed(report: str) -> bool:
     return False
 
 
+def _code_spans(text: str) -> list[str]:
+    """The contents of the inline code spans in `text`, read as CommonMark does: a run of n backticks opens a span that
+    the next run of exactly n closes; one space each side is stripped when both are there (md_code pads that way)."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]
+    spans: list[str] = []
+    k = 0
+    while k < len(runs):
+        start, end = runs[k]
+        close = next((j for j in range(k + 1, len(runs)) if runs[j][1] - runs[j][0] == end - start), None)
+        if close is None:
+            k += 1
+            continue
+        inner = text[end : runs[close][0]]
+        if inner[:1] == inner[-1:] == " " and inner.strip(" "):
+            inner = inner[1:-1]
+        spans.append(inner)
+        k = close + 1
+    return spans
+
+
 def _environments(report: str) -> list[str]:
     """The environments a report names in its header (shown again as code, whatever they hold)."""
     for line in report.splitlines():
         if line.startswith("Commit ") and "environments: " in line:
-            return re.findall(r"`+ ?([^`]+?) ?`+", line.split("environments: ", 1)[1])
+            return _code_spans(line.split("environments: ", 1)[1])
     return []
 
 
