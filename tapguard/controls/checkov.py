@@ -272,6 +272,10 @@ HCL_ARGS = [
     "tests/terraform",
     "--skip-path",
     "mutants",
+    # a module's usage examples (terraform's standard module structure) are not deployed: their module is scanned where
+    # it lives and where the stacks call it; scanning each example again cost a fifth of the scan (6.2 -> 4.9 s of CPU)
+    "--skip-path",
+    "/examples/",
 ]
 
 
