@@ -6,6 +6,7 @@ listed (with the error), never counted as empty.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -252,6 +253,57 @@ LISTERS: dict[str, Lister] = {
     "codedeploy": _codedeploy,
     "ssm": _ssm,
 }
+
+
+# kind -> the AWS CLI command that removes one leftover of that kind (`{id}` quoted for a POSIX shell): what terraform
+# destroy cannot remove because it never reached the state (a create the provider retried after the endpoint had done it)
+REMOVE = {
+    "vpc": "aws ec2 delete-vpc --vpc-id {id}",
+    "subnet": "aws ec2 delete-subnet --subnet-id {id}",
+    "security group": "aws ec2 delete-security-group --group-id {id}",
+    "nat gateway": "aws ec2 delete-nat-gateway --nat-gateway-id {id}",
+    "elastic ip": "aws ec2 release-address --allocation-id {id}",
+    "internet gateway": "aws ec2 delete-internet-gateway --internet-gateway-id {id}",
+    "route table": "aws ec2 delete-route-table --route-table-id {id}",
+    "flow log": "aws ec2 delete-flow-logs --flow-log-ids {id}",
+    "vpc endpoint": "aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {id}",
+    "aurora cluster": "aws rds delete-db-cluster --db-cluster-identifier {id} --skip-final-snapshot",
+    "db instance": "aws rds delete-db-instance --db-instance-identifier {id} --skip-final-snapshot",
+    "db subnet group": "aws rds delete-db-subnet-group --db-subnet-group-name {id}",
+    "replication group": "aws elasticache delete-replication-group --replication-group-id {id}",
+    "cache subnet group": "aws elasticache delete-cache-subnet-group --cache-subnet-group-name {id}",
+    "file system": "aws efs delete-file-system --file-system-id {id}",
+    "access point": "aws efs delete-access-point --access-point-id {id}",
+    "kms key": "aws kms schedule-key-deletion --key-id {id} --pending-window-in-days 7",
+    "secret": "aws secretsmanager delete-secret --secret-id {id} --force-delete-without-recovery",
+    "lambda function": "aws lambda delete-function --function-name {id}",
+    "iam role": "aws iam delete-role --role-name {id} (after its inline and attached policies)",
+    "oidc provider": "aws iam delete-open-id-connect-provider --open-id-connect-provider-arn {id}",
+    "iam policy": "aws iam delete-policy --policy-arn <the ARN of policy {id}>",
+    "log group": "aws logs delete-log-group --log-group-name {id}",
+    "event rule": "aws events delete-rule --name {id} (after its targets)",
+    "sns topic": "aws sns delete-topic --topic-arn {id}",
+    "trail": "aws cloudtrail delete-trail --name {id}",
+    "s3 bucket": "aws s3 rb s3://{id} --force",
+    "ecs cluster": "aws ecs delete-cluster --cluster {id}",
+    "load balancer": "aws elbv2 delete-load-balancer --load-balancer-arn <the ARN of {id}>",
+    "target group": "aws elbv2 delete-target-group --target-group-arn <the ARN of {id}>",
+    "rest api": "aws apigateway delete-rest-api --rest-api-id <the id of {id}>",
+    "web acl": "aws wafv2 delete-web-acl --name {id} --scope REGIONAL --id <its id> --lock-token <its lock token>",
+    "kinesis stream": "aws kinesis delete-stream --stream-name {id}",
+    "alarm": "aws cloudwatch delete-alarms --alarm-names {id}",
+    "fis template": "aws fis delete-experiment-template --id {id}",
+    "guardduty detector": "aws guardduty delete-detector --detector-id {id}",
+    "codedeploy application": "aws deploy delete-application --application-name {id}",
+    "codedeploy deployment group": "aws deploy delete-deployment-group --application-name <app> --deployment-group-name <group> (of {id})",
+    "ssm parameter": "aws ssm delete-parameter --name {id}",
+}
+
+
+def remove_command(leftover: dict[str, str], region: str) -> str:
+    """The command that removes one leftover terraform no longer knows of, in its region."""
+    template = REMOVE.get(leftover["kind"], f"aws {leftover['service']} <delete the {leftover['kind']}> {{id}}")
+    return f"{template.format(id=shlex.quote(leftover['id']))} --region {shlex.quote(region)}"
 
 
 @dataclass

@@ -290,6 +290,12 @@ class Stack:
         if proof.state_addresses:
             # the work directory is kept (see run()); this is the command that removes what is left
             report.errors.append(f"{len(proof.state_addresses)} resources left in state; remove them with: {self.destroy_command()}")
+        if proof.leftovers:
+            commands = "; ".join(
+                f"{x['kind']} {x['id']}: {leftovers.remove_command(x, 'us-east-1' if x['service'] == 'iam' else self.region)}"
+                for x in proof.leftovers
+            )
+            report.errors.append(f"{len(proof.leftovers)} resources left outside terraform's state (destroy cannot reach them): {commands}")
         _write(self.bundle, f"e2e/{self.env.name}/destroy.json", proof.as_dict())
         _write(
             self.bundle,

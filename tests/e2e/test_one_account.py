@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,3 +197,42 @@ def test_an_owner_whose_deployed_trail_records_one_region_fails_the_other_stack(
     run._answer_account_trail(ROOT, [us, eu])
     assert ("L1", "fail") in _trail_status(eu, "state")
     assert "L1" in eu.report.controls["state_fail"]  # the e2e run fails on it, though the address is no resource
+
+
+def test_a_resource_left_outside_the_state_is_named_with_the_command_that_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a sequence run: the provider retried a CreateRole the endpoint had already done; the role never reached the
+    # state, so terraform destroy left it; the run fails, names it and says how to remove it
+    from tapguard.e2e import leftovers
+
+    stack = object.__new__(run.Stack)
+    stack.env = next(e for e in project.environments(ROOT) if e.name == "us-west-2")
+    stack.region = "us-west-2"
+    stack.report = run.EnvironmentReport("us-west-2")
+    stack.bundle = _Bundle()  # type: ignore[assignment]
+    stack.initialised = False
+    stack.applied = stack.destroyed = {}
+    stack.ws = type("Ws", (), {"log": tmp_path / "us-west-2.log"})()  # type: ignore[assignment]
+    (tmp_path / "us-west-2.log").write_text("")
+    left = [
+        {"service": "iam", "kind": "iam role", "id": "role-redisrotation-us-west-2-dev"},
+        {"service": "logs", "kind": "log group", "id": "/aws/lambda/x; rm -rf ~"},
+    ]
+    monkeypatch.setattr(leftovers, "prove_empty", lambda client, tag, state: leftovers.Proof(tag, list(state), {}, left))
+    stack.prove()
+    assert not stack.report.passed
+    [error] = stack.report.errors
+    assert error.startswith("2 resources left outside terraform's state")
+    role = "aws iam delete-role --role-name role-redisrotation-us-west-2-dev (after its inline and attached policies)"
+    assert f"{role} --region us-east-1" in error
+    assert "aws logs delete-log-group --log-group-name '/aws/lambda/x; rm -rf ~' --region us-west-2" in error  # data, quoted
+
+
+def test_every_kind_the_leftover_proof_lists_has_its_remove_command() -> None:
+    import inspect
+
+    from tapguard.e2e import leftovers
+
+    listed = set(re.findall(r'yield "([a-z0-9 ]+)"', inspect.getsource(leftovers)))
+    assert listed and listed <= set(leftovers.REMOVE), listed - set(leftovers.REMOVE)
