@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tapguard.cli.common import console
+from tapguard.evidence import text as evidence_text
 from tapguard.foundation.errors import TapguardError
 from tapguard.planning import project
 
@@ -42,9 +43,10 @@ def cmd_e2e(args: argparse.Namespace) -> int:
             f"{env['name']}: {verdict}: {env['deployed']}/{env['planned']} resources deployed in {env['apply_s']} s, "
             f"destroyed in {env['destroy_s']} s, nothing left: {env['destroy_proof'].get('clean')}"
         )
+        # addresses, terraform's errors and the ids of leftovers are data (a `[/]` or `:emoji:` in them stays text)
         for address, why in env["offline"].items():
-            console.print(f"  not deployable offline: {address}: {why}")
+            console.print(evidence_text.console(f"  not deployable offline: {address}: {why}"), soft_wrap=True)
         for err in env["errors"]:
-            console.print(f"  [red]{err}[/]")
-    console.print(f"report: {Path(summary['bundle']) / 'e2e' / 'e2e-report.md'}")
+            console.print(evidence_text.console(f"  {err}", style="red"), soft_wrap=True)
+    console.print(evidence_text.console(f"report: {Path(summary['bundle']) / 'e2e' / 'e2e-report.md'}"), soft_wrap=True)
     return 0 if summary["passed"] else 1

@@ -236,3 +236,23 @@ def test_every_kind_the_leftover_proof_lists_has_its_remove_command() -> None:
 
     listed = set(re.findall(r'yield "([a-z0-9 ]+)"', inspect.getsource(leftovers)))
     assert listed and listed <= set(leftovers.REMOVE), listed - set(leftovers.REMOVE)
+
+
+def test_errors_and_leftover_ids_print_as_text_never_as_markup(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tapguard.cli import main
+
+    hostile = "role [bold]x[/] :warning: [link=https://evil.example]y[/link]"
+
+    def fake_run(root: Path, names: list[str], out: Path, budget: run.Budget) -> dict[str, Any]:
+        env = {"name": "us-west-2", "passed": False, "deployed": 0, "planned": 1, "apply_s": None, "destroy_s": 1.0}
+        env |= {"destroy_proof": {"clean": False}, "offline": {hostile: "why [/]"}, "errors": [f"1 resources left: {hostile}"]}
+        return {"environments": [env], "bundle": str(tmp_path / "[red]b"), "passed": False}
+
+    monkeypatch.setattr(run, "run", fake_run)
+    assert main(["e2e"]) == 1
+    captured = capsys.readouterr()
+    out = " ".join((captured.out + captured.err).split())
+    assert f"1 resources left: {hostile}" in out and f"not deployable offline: {hostile}: why [/]" in out
+    assert "[red]b" in out
