@@ -364,3 +364,84 @@ def test_shared_helpers() -> None:
     assert engine.containers(p.by_address["aws_ecs_task_definition.none"]) is None
     err = engine.error("bad thing")
     assert isinstance(err, TapguardError) and str(err) == "bad thing"
+
+
+def test_describe_lists_every_requirement_of_the_control() -> None:
+    control = engine.Control("Z1", "t", "f", ("1.2.1", "3.5.1"), "high", "r", "fix", {})
+    finding = Finding("Z1", "dev", "aws_s3_bucket.a", "acl", FAIL, "public", "private", "open")
+    assert finding.describe(control) == "Z1 (PCI DSS 1.2.1, 3.5.1) [dev] aws_s3_bucket.a acl: open — actual 'public', expected private"
+
+
+def test_an_unknown_value_is_reported_on_the_attribute_that_is_unknown() -> None:
+    p = plan(("aws_vpc.a", "aws_vpc", {}, {"arn": True}))
+    finding = context(p).expect(p.by_address["aws_vpc.a"], "arn", lambda v: True, "an arn", "wrong")
+    assert (finding.address, finding.attribute) == ("aws_vpc.a", "arn")
+
+
+@pytest.mark.parametrize(
+    ("after", "unknown", "actual"),
+    [
+        ({"kms_key_id": "arn:aws:kms:eu-central-1:111122223333:alias/aws/rds"}, {}, "arn:aws:kms:eu-central-1:111122223333:alias/aws/rds"),
+        ({"kms_key_id": "arn:aws:kms:eu-central-1:111122223333:key/abcd"}, {}, "arn:aws:kms:eu-central-1:111122223333:key/abcd"),
+        ({}, {"kms_key_id": True}, "(known after apply)"),
+        ({"kms_key_id": ""}, {}, ""),
+    ],
+)
+def test_every_cmk_finding_names_the_attribute_and_what_was_expected(after: dict[str, Any], unknown: dict[str, Any], actual: Any) -> None:
+    p = plan(("aws_rds_cluster.db", "aws_rds_cluster", after, unknown))
+    finding = context(p).cmk(p.by_address["aws_rds_cluster.db"], "kms_key_id")
+    assert (finding.address, finding.attribute, finding.actual, finding.expected) == (
+        "aws_rds_cluster.db",
+        "kms_key_id",
+        actual,
+        "a customer-managed aws_kms_key",
+    )
+
+
+def test_cmk_names_the_attribute_and_expectation_when_it_passes() -> None:
+    refs = {"aws_rds_cluster.db": {"kms_key_id": {"references": [f"{KEY}.arn", KEY]}}}
+    p = plan((KEY, "aws_kms_key", {}, {"arn": True}), ("aws_rds_cluster.db", "aws_rds_cluster", {}, {"kms_key_id": True}), expressions=refs)
+    finding = context(p).cmk(p.by_address["aws_rds_cluster.db"], "kms_key_id")
+    assert finding == Finding("X9", "dev", "aws_rds_cluster.db", "kms_key_id", PASS, KEY, "a customer-managed aws_kms_key", "as required")
+
+
+def test_cmk_does_not_take_a_reference_to_something_other_than_a_key_for_a_key() -> None:
+    """kms_key_id pointing at an alias (or any other resource) of the plan is not a customer-managed key."""
+    refs = {"aws_rds_cluster.db": {"kms_key_id": {"references": ["aws_kms_alias.db.arn", "aws_kms_alias.db"]}}}
+    p = plan(
+        ("aws_kms_alias.db", "aws_kms_alias", {"name": "alias/db"}, {"arn": True}),
+        ("aws_rds_cluster.db", "aws_rds_cluster", {}, {"kms_key_id": True}),
+        expressions=refs,
+    )
+    finding = context(p).cmk(p.by_address["aws_rds_cluster.db"], "kms_key_id")
+    assert (finding.status, finding.message) == (UNKNOWN, "unknown and not traceable to a key in the plan")
+
+
+@pytest.mark.parametrize("value", [True, 7, ["alias/aws/rds"], {"alias/aws/": "x", ":key/": "y"}])
+def test_cmk_fails_a_value_that_is_not_a_key_arn_at_all(value: Any) -> None:
+    """Only a string can name a key: a number, a list or an object in kms_key_id is no customer-managed key."""
+    p = plan(("aws_rds_cluster.db", "aws_rds_cluster", {"kms_key_id": value}, {}))
+    finding = context(p).cmk(p.by_address["aws_rds_cluster.db"], "kms_key_id")
+    assert (finding.status, finding.attribute, finding.message) == (FAIL, "kms_key_id", "no customer-managed key (AWS-managed or none)")
+
+
+def test_the_safety_net_findings_of_evaluate_name_no_attribute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A skipped, erring or silent control reports on the control, not on an attribute: the attribute is empty, as the
+    SARIF and JUnit writers expect (they print it after the address)."""
+
+    def broken(ctx: Context) -> Iterator[Finding]:
+        raise KeyError("gone")
+        yield  # pragma: no cover
+
+    def silent(ctx: Context) -> Iterator[Finding]:
+        yield from ()
+
+    monkeypatch.setattr(engine, "_CHECKS", {"Z1": broken, "Z2": silent, "Z3": silent})
+    monkeypatch.setattr(engine, "_EXTENSIONS", {})
+    monkeypatch.setattr(engine, "catalogue", lambda: {k: engine.Control(k, "t", "f", (), "s", "r", "m", {}) for k in ("Z1", "Z2", "Z3")})
+    findings = engine.evaluate("dev", plan(), profile=Profile(name="dev", skip=("Z3",)))
+    assert [(f.control, f.address, f.attribute) for f in findings] == [
+        ("Z1", "(control error)", ""),
+        ("Z2", "(nothing evaluated)", ""),
+        ("Z3", "(profile)", ""),
+    ]
