@@ -4,11 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tapguard.controls.engine import Context, Finding, as_list, check
+from tapguard.controls.engine import UNKNOWN, Context, Finding, as_list, check
 from tapguard.planning.model import Resource
 
 OPEN = ("0.0.0.0/0", "::/0")
 DATA_PORTS = {"aws_rds_cluster": 5432, "aws_elasticache_replication_group": 6379, "aws_efs_mount_target": 2049}
+# an address range of these is never the internet: AWS allows VPC blocks of /16 to /28 (IPv6 /44 to /64)
+PRIVATE_RANGES = frozenset({"aws_vpc", "aws_subnet", "aws_vpc_ipv4_cidr_block_association", "aws_vpc_ipv6_cidr_block_association"})
+CIDR_ATTRIBUTES = ("cidr_blocks", "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6")
+
+
+def _unknown(r: Resource, path: str) -> bool:
+    """The value at `path`, or one item of it, is unknown at plan time."""
+    return r.is_unknown(path) or any(r.is_unknown(f"{path}.{i}") for i in range(len(as_list(r.get(path)))))
+
+
+def unknown_cidrs(r: Resource, block: str = "") -> bool:
+    """An address range of the rule (of its inline `block`, e.g. "ingress.0") is unknown at plan time and not traced to a
+    VPC or subnet of the plan: it may be 0.0.0.0/0, so the rule cannot pass."""
+    for attribute in CIDR_ATTRIBUTES:
+        path = f"{block}.{attribute}" if block else attribute
+        if not _unknown(r, path):
+            continue
+        source = r.references(path) if not block else None  # an inline block's expression is the whole block's
+        plan = r.plan
+        traced = (
+            source is not None
+            and plan is not None
+            and bool(source.resources)
+            and not source.root_variables
+            and not source.unresolved
+            and all(a in plan.by_address and plan.by_address[a].type in PRIVATE_RANGES for a in source.resources)
+        )
+        if not traced:
+            return True
+    return False
+
+
+def _to_anywhere(route: dict[str, object]) -> bool:
+    """A route's destination is the whole internet, over IPv4 or IPv6."""
+    return route.get("cidr_block") in OPEN or route.get("ipv6_cidr_block") in OPEN
 
 
 def data_tier_subnets(ctx: Context) -> dict[str, list[Resource]]:
@@ -62,7 +97,7 @@ def private_data_subnets(ctx: Context) -> Iterator[Finding]:
         for table in tables:
             # route is an attribute-as-block: one expression for every route of the table
             to_igw = table.referenced("route", "aws_internet_gateway") or [
-                r for r in as_list(table.get("route")) if str(r.get("gateway_id", "")).startswith("igw-") and r.get("cidr_block") in OPEN
+                r for r in as_list(table.get("route")) if str(r.get("gateway_id", "")).startswith("igw-") and _to_anywhere(r)
             ]
             to_nat = table.referenced("route", "aws_nat_gateway") or [r for r in as_list(table.get("route")) if r.get("nat_gateway_id")]
             yield ctx.verdict(
@@ -91,8 +126,8 @@ def not_publicly_reachable(ctx: Context) -> Iterator[Finding]:
         yield ctx.expect(r, "internal", lambda v: v is True, True, "load balancer in front of the CDE is internet-facing")
 
 
-def _ingress_rules(ctx: Context) -> Iterator[tuple[Resource, str, list[str], str, int | None, int | None, bool]]:
-    """(resource, attribute, cidrs, protocol, from, to, sourced from a security group)."""
+def _ingress_rules(ctx: Context) -> Iterator[tuple[Resource, str, list[str], str, int | None, int | None, bool, bool]]:
+    """(resource, attribute, cidrs, protocol, from, to, sourced from a security group, an address range unknown)."""
     for sg in ctx.resources("aws_security_group"):
         for i, rule in enumerate(as_list(sg.get("ingress"))):
             cidrs = as_list(rule.get("cidr_blocks")) + as_list(rule.get("ipv6_cidr_blocks"))
@@ -104,43 +139,55 @@ def _ingress_rules(ctx: Context) -> Iterator[tuple[Resource, str, list[str], str
                 rule.get("from_port"),
                 rule.get("to_port"),
                 bool(rule.get("security_groups")),
+                unknown_cidrs(sg, f"ingress.{i}"),
             )
     for r in ctx.resources("aws_security_group_rule"):
         if r.get("type") == "ingress":
             cidrs = as_list(r.get("cidr_blocks")) + as_list(r.get("ipv6_cidr_blocks"))
-            yield r, "cidr_blocks", cidrs, str(r.get("protocol")), r.get("from_port"), r.get("to_port"), r.has("source_security_group_id")
+            from_sg = r.has("source_security_group_id")
+            yield r, "cidr_blocks", cidrs, str(r.get("protocol")), r.get("from_port"), r.get("to_port"), from_sg, unknown_cidrs(r)
     for r in ctx.resources("aws_vpc_security_group_ingress_rule"):
         cidrs = [c for c in (r.get("cidr_ipv4"), r.get("cidr_ipv6")) if c]
-        yield r, "cidr_ipv4", cidrs, str(r.get("ip_protocol")), r.get("from_port"), r.get("to_port"), r.has("referenced_security_group_id")
+        from_sg = r.has("referenced_security_group_id")
+        yield r, "cidr_ipv4", cidrs, str(r.get("ip_protocol")), r.get("from_port"), r.get("to_port"), from_sg, unknown_cidrs(r)
+
+
+NO_INTERNET_INGRESS = "no ingress from 0.0.0.0/0 or ::/0"
+NO_INTERNET_INGRESS_OK = "no ingress from the internet"
 
 
 def inbound_restricted(ctx: Context) -> Iterator[Finding]:
     data_sgs = data_tier_security_groups(ctx)
     seen = False
-    for r, attribute, cidrs, protocol, low, high, from_sg in _ingress_rules(ctx):
+    for r, attribute, cidrs, protocol, low, high, from_sg, unknown in _ingress_rules(ctx):
         seen = True
         open_to = [c for c in cidrs if c in OPEN]
         if open_to:
-            yield ctx.fail(r, attribute, open_to, "no ingress from 0.0.0.0/0 or ::/0", "ingress open to the internet")
+            yield ctx.fail(r, attribute, open_to, NO_INTERNET_INGRESS, "ingress open to the internet")
             continue
         if protocol in ("-1", "all"):
             yield ctx.fail(r, attribute, protocol, "a single protocol and port", "ingress allows every protocol and port")
+            continue
+        if unknown:
+            yield ctx.finding(r, attribute, UNKNOWN, "(known after apply)", NO_INTERNET_INGRESS, "ingress source unknown at plan time")
             continue
         target = set(r.references("security_group_id").resources) if r.type != "aws_security_group" else {r.address}
         store = next((data_sgs[a] for a in target if a in data_sgs), None)
         if store is not None:
             port = DATA_PORTS[store.type]
-            good = low == port and high == port and from_sg
+            # a rule naming a security group and address ranges admits both: only the group is the application tier
+            good = low == port and high == port and from_sg and not cidrs
+            sources = " and ".join([*(["security group"] if from_sg else []), *([str(cidrs)] if cidrs or not from_sg else [])])
             yield ctx.verdict(
                 good,
                 r,
                 "from_port",
-                f"{low}-{high} from {'security group' if from_sg else cidrs}",
+                f"{low}-{high} from {sources}",
                 f"{port} from an application security group only",
                 f"data-tier ingress wider than {store.type} needs",
             )
         else:
-            yield ctx.ok(r, attribute, cidrs or "security group", "no ingress from the internet")
+            yield ctx.ok(r, attribute, cidrs or "security group", NO_INTERNET_INGRESS_OK)
     if not seen:
         yield ctx.missing("aws_security_group", "no ingress rules to verify")
 
@@ -182,7 +229,11 @@ def outbound_restricted(ctx: Context) -> Iterator[Finding]:
         if sg.is_unknown("egress") and "egress" in sg.config:
             yield ctx.finding(sg, "egress", "unknown", "(known after apply)", NO_INTERNET_EGRESS, "egress rules unknown at plan time")
             continue
-        wide = [e for e in as_list(sg.get("egress")) if _open_cidrs(e.get("cidr_blocks"), e.get("ipv6_cidr_blocks"))]
+        rules = as_list(sg.get("egress"))
+        if any(unknown_cidrs(sg, f"egress.{i}") for i in range(len(rules))):
+            yield ctx.finding(sg, "egress", UNKNOWN, "(known after apply)", NO_INTERNET_EGRESS, "egress range unknown at plan time")
+            continue
+        wide = [e for e in rules if _open_cidrs(e.get("cidr_blocks"), e.get("ipv6_cidr_blocks"))]
         yield ctx.verdict(not wide, sg, "egress", wide or [], NO_INTERNET_EGRESS, f"{data_sgs[address].type} may send data to the internet")
     for r in ctx.resources("aws_vpc_security_group_egress_rule", "aws_security_group_rule"):
         if r.type == "aws_security_group_rule" and r.get("type") != "egress":
@@ -191,6 +242,9 @@ def outbound_restricted(ctx: Context) -> Iterator[Finding]:
         if owner & set(data_sgs):
             attribute = "cidr_ipv4" if r.type == "aws_vpc_security_group_egress_rule" else "cidr_blocks"
             cidrs = _open_cidrs(r.get("cidr_ipv4"), r.get("cidr_ipv6"), r.get("cidr_blocks"), r.get("ipv6_cidr_blocks"))
+            if not cidrs and unknown_cidrs(r):
+                yield ctx.finding(r, attribute, UNKNOWN, "(known after apply)", NO_INTERNET_EGRESS, "egress range unknown at plan time")
+                continue
             yield ctx.verdict(
                 not cidrs,
                 r,
