@@ -269,11 +269,15 @@ def _rotation_function(ctx: Context, rot: Resource) -> Iterator[Finding]:
             "the rotation code is not in the stack: nothing here shows what it runs",
         )
         return
-    permitted = {
-        str(p.get("function_name"))
+    # only a grant to Secrets Manager counts, matched by reference or by a name known at plan time on both sides
+    grants = [
+        p
         for p in ctx.resources("aws_lambda_permission")
         if p.get("principal") == "secretsmanager.amazonaws.com" and p.get("action") == "lambda:InvokeFunction"
-    } | {a for p in ctx.resources("aws_lambda_permission") for a in p.references("function_name").resources}
+    ]
+    permitted = {name for p in grants if isinstance(name := p.get("function_name"), str) and name} | {
+        a for p in grants for a in p.references("function_name").resources
+    }
     for fn in functions:
         yield ctx.expect(fn, "source_code_hash", bool, "a package hash", "the deployed code is not pinned")
         subnets = fn.get("vpc_config.0.subnet_ids")
@@ -285,7 +289,8 @@ def _rotation_function(ctx: Context, rot: Resource) -> Iterator[Finding]:
             "private subnets of the VPC",
             "the rotation function runs outside the VPC",
         )
-        allowed = fn.address in permitted or str(fn.get("function_name")) in permitted
+        name = fn.get("function_name")
+        allowed = fn.address in permitted or (isinstance(name, str) and name in permitted)
         yield ctx.verdict(
             allowed,
             fn,
