@@ -215,7 +215,7 @@ class Plan:
                     unresolved.add(ref)
                     continue
                 sub = self._follow([*scope, child], out["references"], depth + 1, ref_keys)
-            elif head == "each" and each and len(parts) > 1 and parts[1] == "value":
+            elif head == "each" and each and len(parts) > 1 and strip_indexes(parts[1]) == "value":  # each.value[0].id too
                 sub = self._follow(scope, each, depth + 1, ref_keys)
             elif head in ("local", "each", "count", "path", "terraform", "self"):
                 if head == "local":
