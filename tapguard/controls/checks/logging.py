@@ -190,16 +190,27 @@ def alarms_notify(ctx: Context) -> Iterator[Finding]:
     for a in alarms:
         yield ctx.expect(a, "actions_enabled", lambda v: v is not False, True, "alarm actions disabled")
         topics = a.referenced("alarm_actions", "aws_sns_topic")
+        # an action that is no SNS topic (an autoscaling policy, an EC2 action) tells nobody
+        known = [arn for arn in as_list(a.get("alarm_actions")) if isinstance(arn, str) and arn.startswith("arn:") and ":sns:" in arn]
         yield ctx.verdict(
-            bool(topics) or bool(a.get("alarm_actions")),
+            bool(topics) or bool(known),
             a,
             "alarm_actions",
             [t.address for t in topics] or a.get("alarm_actions"),
             "an SNS topic",
             "alarm notifies nobody",
         )
-    filters = ctx.resources("aws_cloudwatch_log_metric_filter")
-    if ctx.resources("aws_cloudtrail"):
+    trails = ctx.resources("aws_cloudtrail")
+    if trails:
+        # only a filter on a log group the trail delivers to sees the trail's events
+        groups = [g for t in trails for g in t.referenced("cloud_watch_logs_group_arn", "aws_cloudwatch_log_group")]
+        names = {name for g in groups if isinstance(name := g.get("name"), str) and name}
+        filters = [
+            f
+            for f in ctx.resources("aws_cloudwatch_log_metric_filter")
+            if {g.address for g in f.referenced("log_group_name", "aws_cloudwatch_log_group")} & {g.address for g in groups}
+            or f.get("log_group_name") in names
+        ]
         yield ctx.verdict(
             len(filters) >= 3,
             "(security metric filters)",
