@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 
 from tapguard.controls.accounts import trail_pending
-from tapguard.controls.engine import Context, Finding, as_list, check, containers
+from tapguard.controls.engine import UNKNOWN, Context, Finding, as_list, check, containers
 from tapguard.planning.model import Resource
 
 ALLOWED_RETENTION = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
@@ -74,14 +74,24 @@ def api_logging(ctx: Context) -> Iterator[Finding]:
     settings = ctx.resources("aws_api_gateway_method_settings")
     for s in stages:
         destination = s.has("access_log_settings.0.destination_arn")
-        yield ctx.verdict(
-            destination and bool(s.get("access_log_settings.0.format")),
-            s,
-            "access_log_settings",
-            s.get("access_log_settings"),
-            "destination_arn and format",
-            "no access log",
-        )
+        if destination and s.is_unknown("access_log_settings.0.format"):
+            yield ctx.finding(
+                s,
+                "access_log_settings",
+                UNKNOWN,
+                "(known after apply)",
+                "destination_arn and format",
+                "access log format unknown at plan time",
+            )
+        else:
+            yield ctx.verdict(
+                destination and bool(s.get("access_log_settings.0.format")),
+                s,
+                "access_log_settings",
+                s.get("access_log_settings"),
+                "destination_arn and format",
+                "no access log",
+            )
         mine = ctx.referencing(s, "stage_name", settings)
         if not mine:
             yield ctx.fail(s, "method_settings", None, "aws_api_gateway_method_settings for */*", "no execution logging or metrics")
@@ -119,6 +129,15 @@ def database_logs(ctx: Context) -> Iterator[Finding]:
             yield ctx.verdict(
                 needed <= names, g, "parameter", sorted(names & needed), sorted(needed), "statement logging is not configured"
             )
+        if c.is_unknown("cluster_identifier"):
+            # the name RDS exports to is known only after apply: a log group named from the cluster is the one
+            named = ctx.referencing(c, "name", ctx.resources("aws_cloudwatch_log_group"))
+            expected = "/aws/rds/cluster/<cluster_identifier>/postgresql"
+            if named:
+                yield ctx.ok(c, "log_group", named[0].address, expected)
+            else:
+                yield ctx.finding(c, "log_group", UNKNOWN, "(known after apply)", expected, "cluster identifier unknown at plan time")
+            continue
         name = f"/aws/rds/cluster/{c.get('cluster_identifier')}/postgresql"
         yield ctx.verdict(
             name in log_groups,

@@ -847,3 +847,49 @@ def test_a_detector_the_stack_owns_must_be_enabled_explicitly() -> None:
         ("aws_guardduty_detector.off", "enable", FAIL, False, True, "GuardDuty detector disabled"),
         ("aws_guardduty_detector.text", "enable", FAIL, "true", True, "GuardDuty detector disabled"),
     ]
+
+
+# ---------------------------------------------------------------- values known only after apply: never a pass by default
+def test_an_access_log_whose_format_is_known_only_after_apply_is_unknown() -> None:
+    later = stage(
+        access_log_settings=[{"destination_arn": "arn:aws:logs:eu-west-1:1:log-group:api"}],
+        unknown={"access_log_settings": [{"format": True}]},
+    )
+    found = judge(logging.api_logging, later, method_settings("all", STAGE), ACCOUNT)
+    expected = (
+        STAGE,
+        "access_log_settings",
+        UNKNOWN,
+        "(known after apply)",
+        "destination_arn and format",
+        "access log format unknown at plan time",
+    )
+    assert found[0] == expected
+
+
+def test_a_cluster_named_at_apply_passes_with_a_log_group_named_from_it_and_is_unknown_without() -> None:
+    anonymous = res(
+        "aws_rds_cluster.ledger",
+        {"enabled_cloudwatch_logs_exports": ["postgresql"]},
+        {"db_cluster_parameter_group_name": ["aws_rds_cluster_parameter_group.pg"]},
+        {"cluster_identifier": True},
+    )
+    named = res("aws_cloudwatch_log_group.ledger", {}, {"name": ["aws_rds_cluster.ledger"]}, {"name": True})
+    expected = "/aws/rds/cluster/<cluster_identifier>/postgresql"
+    assert judge(logging.database_logs, anonymous, PG, named)[-1] == (
+        "aws_rds_cluster.ledger",
+        "log_group",
+        PASS,
+        "aws_cloudwatch_log_group.ledger",
+        expected,
+        OK,
+    )
+    unrelated = res("aws_cloudwatch_log_group.other", {"name": "/app"})
+    assert judge(logging.database_logs, anonymous, PG, unrelated)[-1] == (
+        "aws_rds_cluster.ledger",
+        "log_group",
+        UNKNOWN,
+        "(known after apply)",
+        expected,
+        "cluster identifier unknown at plan time",
+    )
