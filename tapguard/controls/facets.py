@@ -529,9 +529,15 @@ def _rules(ctx: Context, r: Resource, facet: Facet) -> Iterator[Finding]:
                 yield ctx.finding(r, base, UNKNOWN, "(known after apply)", expected, "rules unknown at plan time")
                 continue
             rules = r.get(base) or []
+            if not isinstance(rules, list):  # a hostile plan: what cannot be read is never a pass
+                yield ctx.finding(r, base, UNKNOWN, rules, expected, f"{direction} rules are not a list")
+                continue
             if not rules:
                 yield ctx.ok(r, base, [], expected, f"no {direction} rules")
-            for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            for i, rule in enumerate(rules):
+                if not isinstance(rule, dict):
+                    yield ctx.finding(r, f"{base}.{i}", UNKNOWN, rule, expected, f"an {direction} rule that is not an object")
+                    continue
                 yield _rule_finding(ctx, r, f"{base}.{i}", rule, spec, direction, expected)
         return
     if kind == "rule" and r.get(spec["direction"]) != "ingress":
@@ -566,7 +572,9 @@ def _rule_finding(
         bad = all_ports
         message = "all-protocol egress to the internet"
     else:
-        exposed = [p for p in ADMIN_AND_STORE_PORTS if low is not None and high is not None and low <= p <= high]
+        # a missing bound opens the range that way: from_port null with to_port 22 still admits 22
+        first, last = (0 if low is None else low), (65535 if high is None else high)
+        exposed = [p for p in ADMIN_AND_STORE_PORTS if first <= p <= last]
         bad = all_ports or bool(exposed)
         message = (
             "ingress from the internet to all ports" if all_ports else f"ingress from the internet to port {exposed[0] if exposed else low}"

@@ -10,11 +10,8 @@ from tapguard.planning.model import Resource
 
 
 def _azs_of_subnets(subnets: list[Resource]) -> set[str]:
-    return {
-        str(s.get("availability_zone") or s.get("availability_zone_id"))
-        for s in subnets
-        if s.has("availability_zone") or s.has("availability_zone_id")
-    }
+    """The zones the subnets are known to be in: a zone known only after apply proves no spread."""
+    return {str(z) for s in subnets if (z := s.get("availability_zone") or s.get("availability_zone_id")) is not None}
 
 
 def aurora_multi_az(ctx: Context) -> Iterator[Finding]:
