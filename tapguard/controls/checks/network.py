@@ -26,11 +26,10 @@ def unknown_cidrs(r: Resource, block: str = "") -> bool:
         path = f"{block}.{attribute}" if block else attribute
         if not _unknown(r, path):
             continue
-        source = r.references(path) if not block else None  # an inline block's expression is the whole block's
+        source = r.references(path)  # a nested block has an expression per rule; an attribute-as-blocks list has none
         plan = r.plan
         traced = (
-            source is not None
-            and plan is not None
+            plan is not None
             and bool(source.resources)
             and not source.root_variables
             and not source.unresolved

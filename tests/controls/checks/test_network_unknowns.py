@@ -142,3 +142,63 @@ def test_an_inline_egress_range_unknown_at_plan_time_is_unknown() -> None:
     unknown = {"egress": [{}, {"ipv6_cidr_blocks": [True]}]}
     got = n4(res("aws_security_group.db", {"egress": egress}, unknown=unknown), AURORA)
     assert got == [("aws_security_group.db", "egress", *UNKNOWN_OUT)]
+
+
+def test_a_nested_ingress_block_whose_range_is_read_from_the_plans_vpc_passes() -> None:
+    """`ingress { cidr_blocks = [aws_vpc.main.cidr_block] }`: the plan's configuration holds an expression per block."""
+    rules = [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": [None]}]
+    web = res(
+        "aws_security_group.web", {"ingress": rules}, {"ingress.0.cidr_blocks": ["aws_vpc.main"]}, {"ingress": [{"cidr_blocks": [True]}]}
+    )
+    assert n3(res("aws_vpc.main", {}), web) == [
+        ("aws_security_group.web", "ingress.0", "pass", [None], "no ingress from the internet", "as required")
+    ]
+
+
+def test_every_rule_after_an_unknown_one_is_still_judged() -> None:
+    web = {"security_group_id": ["aws_security_group.web"]}
+    ssh = {"ip_protocol": "tcp", "from_port": 22, "to_port": 22}
+    later = res("aws_vpc_security_group_ingress_rule.later", ssh, web, {"cidr_ipv4": True})
+    open_rule = res("aws_vpc_security_group_ingress_rule.open", {**ssh, "cidr_ipv4": "0.0.0.0/0"}, web)
+    assert n3(res("aws_security_group.web", {}), later, open_rule) == [
+        ("aws_vpc_security_group_ingress_rule.later", "cidr_ipv4", *UNKNOWN_IN),
+        (
+            "aws_vpc_security_group_ingress_rule.open",
+            "cidr_ipv4",
+            "fail",
+            ["0.0.0.0/0"],
+            "no ingress from 0.0.0.0/0 or ::/0",
+            "ingress open to the internet",
+        ),
+    ]
+
+
+def test_every_cardholder_group_and_egress_rule_after_an_unknown_one_is_still_judged() -> None:
+    cache = res("aws_elasticache_replication_group.cache", {}, {"security_group_ids": ["aws_security_group.zcache"]})
+    unknown_db = res(
+        "aws_security_group.db", {"egress": [{"protocol": "-1", "cidr_blocks": [None]}]}, unknown={"egress": [{"cidr_blocks": [True]}]}
+    )
+    open_cache = res("aws_security_group.zcache", {"egress": [{"protocol": "-1", "cidr_blocks": ["0.0.0.0/0"]}]})
+    later = res("aws_vpc_security_group_egress_rule.a_later", {"ip_protocol": "-1"}, DB, {"cidr_ipv4": True})
+    wide = res("aws_vpc_security_group_egress_rule.b_wide", {"ip_protocol": "-1", "cidr_ipv4": "0.0.0.0/0"}, DB)
+    got = n4(unknown_db, open_cache, AURORA, cache, later, wide)
+    assert got == [
+        ("aws_security_group.db", "egress", *UNKNOWN_OUT),
+        (
+            "aws_security_group.zcache",
+            "egress",
+            "fail",
+            [{"protocol": "-1", "cidr_blocks": ["0.0.0.0/0"]}],
+            NO_EGRESS,
+            "aws_elasticache_replication_group may send data to the internet",
+        ),
+        ("aws_vpc_security_group_egress_rule.a_later", "cidr_ipv4", *UNKNOWN_OUT),
+        (
+            "aws_vpc_security_group_egress_rule.b_wide",
+            "cidr_ipv4",
+            "fail",
+            ["0.0.0.0/0"],
+            NO_EGRESS,
+            "a cardholder-data tier may send data to the internet",
+        ),
+    ]
