@@ -875,3 +875,11 @@ def test_a_permission_whose_function_name_is_unknown_does_not_match_a_function_w
     change, entry = permission("elsewhere")
     change["change"]["after_unknown"] = {"function_name": True}
     assert _invocable((change, entry), function_name=None) == fn_rows("rotate", "h", "(set)", False)[2]
+
+
+def test_a_permission_whose_function_name_is_not_text_is_skipped_not_a_crash() -> None:
+    """A hostile plan: function_name as a list names no function; the grant by reference still counts."""
+    odd = permission("odd", function_name=["rotate"])  # type: ignore[arg-type]
+    assert _invocable(odd) == fn_rows("rotate", "h", "(set)", False)[2]
+    by_reference = permission("ok", refs=["aws_lambda_function.rotate"])
+    assert _invocable(odd, by_reference) == fn_rows("rotate", "h", "(set)", True)[2]

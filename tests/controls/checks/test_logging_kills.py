@@ -893,3 +893,30 @@ def test_a_cluster_named_at_apply_passes_with_a_log_group_named_from_it_and_is_u
         expected,
         "cluster identifier unknown at plan time",
     )
+
+
+def test_every_cluster_after_one_named_at_apply_is_still_judged() -> None:
+    anonymous = res(
+        "aws_rds_cluster.a_anonymous",
+        {"enabled_cloudwatch_logs_exports": ["postgresql"]},
+        {"db_cluster_parameter_group_name": ["aws_rds_cluster_parameter_group.pg"]},
+        {"cluster_identifier": True},
+    )
+    found = judge(logging.database_logs, anonymous, cluster(), PG, DB_LOGS)
+    assert found[-1] == ("aws_rds_cluster.ledger", "log_group", PASS, GROUP_NAME, GROUP_NAME, OK)
+    assert [f[0] for f in found].count("aws_rds_cluster.ledger") == 2
+
+
+def test_only_log_groups_the_trail_delivers_to_lend_their_names_to_metric_filters() -> None:
+    """The trail's log-group ARN pointing at something that is no log group gives the filters nothing to match."""
+    stream = res("aws_kinesis_stream.audit", {"name": "/aws/cloudtrail/audit"})
+    odd_trail = trail({"kms_key_id": ["aws_kms_key.audit"], "cloud_watch_logs_group_arn": ["aws_kinesis_stream.audit"]})
+    named = [res(f"aws_cloudwatch_log_metric_filter.n{i}", {"log_group_name": "/aws/cloudtrail/audit"}) for i in range(3)]
+    found = judge(logging.alarms_notify, alarm("cpu", ["aws_sns_topic.ops"]), TOPIC, odd_trail, KEY, stream, *named)
+    assert found[2][2:4] == (FAIL, 0)
+
+
+def test_a_log_group_whose_name_is_not_text_is_skipped_not_a_crash() -> None:
+    odd_logs = res("aws_cloudwatch_log_group.trail", {"name": ["/aws/cloudtrail/audit"]})
+    found = judge(logging.alarms_notify, alarm("cpu", ["aws_sns_topic.ops"]), TOPIC, delivering_trail(), KEY, odd_logs, *metric_filters(3))
+    assert found[2][2:4] == (PASS, 3)
