@@ -129,3 +129,30 @@ def judged(control: str, *changes: dict[str, Any], env: str = "eu-west-1") -> li
     """(address, attribute, status, actual, expected, message) of every finding of `control` on a plan of `changes`."""
     plan = model.from_dict({**EMPTY, "resource_changes": list(changes)}, "synthetic")
     return [(f.address, f.attribute, f.status, f.actual, f.expected, f.message) for f in controls.evaluate(env, plan, only=[control])]
+
+
+Configured = tuple[dict[str, Any], dict[str, Any]]  # (resource change, configuration entry)
+
+
+def _nested(parts: list[str], leaf: Any) -> Any:
+    """A configuration expression at a dotted path ("network_configuration.0.subnets"): a digit is a block index."""
+    if not parts:
+        return leaf
+    if parts[0].isdigit():
+        return [_nested(parts[1:], leaf)]
+    return {parts[0]: _nested(parts[1:], leaf)}
+
+
+def configured(
+    address: str, after: dict[str, Any], refs: dict[str, list[str]] | None = None, unknown: dict[str, Any] | None = None
+) -> Configured:
+    """A created (or read, for a `data.` address) resource whose attributes in `refs` are expressions referencing the
+    given addresses, with its configuration entry: what `Resource.references` follows."""
+    mode = "data" if address.startswith("data.") else "managed"
+    kind, name = address.removeprefix("data.").split(".")[:2]
+    expressions: dict[str, Any] = {}
+    for path, targets in (refs or {}).items():
+        head, *rest = path.split(".")
+        expressions[head] = _nested(rest, {"references": [r for t in targets for r in (f"{t}.id", t)]})
+    entry = {"address": address, "mode": mode, "type": kind, "name": name, "expressions": expressions}
+    return resource(address, after, unknown, mode), entry

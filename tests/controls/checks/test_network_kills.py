@@ -8,32 +8,13 @@ from typing import Any
 from tapguard.controls.checks import network
 from tapguard.controls.engine import Context, Finding, profile_for
 from tapguard.planning import model
-from tests.controls.checks.golden import EMPTY, resource
+from tests.controls.checks.golden import EMPTY
+from tests.controls.checks.golden import configured as res
 
 Resource = tuple[dict[str, Any], dict[str, Any]]  # (resource change, configuration entry)
 Row = tuple[Any, ...]
 ENV = "eu-west-1"
 NO_EGRESS = network.NO_INTERNET_EGRESS
-
-
-def _nested(parts: list[str], leaf: Any) -> Any:
-    """A configuration expression at a dotted path ("network_configuration.0.subnets"): a digit is a block index."""
-    if not parts:
-        return leaf
-    if parts[0].isdigit():
-        return [_nested(parts[1:], leaf)]
-    return {parts[0]: _nested(parts[1:], leaf)}
-
-
-def res(address: str, after: dict[str, Any], refs: dict[str, list[str]] | None = None, unknown: dict[str, Any] | None = None) -> Resource:
-    """A created resource whose attributes in `refs` are expressions referencing the given resource addresses."""
-    kind, name = address.split(".")[:2]
-    expressions: dict[str, Any] = {}
-    for path, targets in (refs or {}).items():
-        head, *rest = path.split(".")
-        expressions[head] = _nested(rest, {"references": [r for t in targets for r in (f"{t}.id", t)]})
-    entry = {"address": address, "mode": "managed", "type": kind, "name": name, "expressions": expressions}
-    return resource(address, after, unknown), entry
 
 
 def judge(check: Callable[[Context], Iterable[Finding]], control: str, *resources: Resource) -> list[Row]:
