@@ -179,7 +179,12 @@ def efs_tls(ctx: Context) -> Iterator[Finding]:
         for p in mine:
             doc = iam_policy.document(p, "policy") or {}
             denies |= any(
-                s.get("Effect") == "Deny" and str(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower() == "false"
+                # IAM takes a condition value as a string or a list of strings; a null Condition is no condition
+                s.get("Effect") == "Deny"
+                and any(
+                    str(v).lower() == "false"
+                    for v in iam_policy.listify(((s.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport"))
+                )
                 for s in iam_policy.statements(doc)
             )
         yield ctx.verdict(
