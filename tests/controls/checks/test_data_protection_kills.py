@@ -10,7 +10,8 @@ from typing import Any
 from tapguard.controls.checks import data_protection as dp
 from tapguard.controls.engine import Context, Finding, profile_for
 from tapguard.planning import model
-from tests.controls.checks.golden import EMPTY, resource
+from tests.controls.checks.golden import EMPTY
+from tests.controls.checks.golden import configured as res
 
 Resource = tuple[dict[str, Any], dict[str, Any]]  # (resource change, configuration entry)
 Row = tuple[Any, ...]
@@ -18,26 +19,6 @@ ENV = "eu-west-1"
 CMK = "a customer-managed aws_kms_key"
 NO_CMK = "no customer-managed key (AWS-managed or none)"
 OK = "as required"
-
-
-def _nested(parts: list[str], leaf: Any) -> Any:
-    if not parts:
-        return leaf
-    if parts[0].isdigit():
-        return [_nested(parts[1:], leaf)]
-    return {parts[0]: _nested(parts[1:], leaf)}
-
-
-def res(address: str, after: dict[str, Any], refs: dict[str, list[str]] | None = None, unknown: dict[str, Any] | None = None) -> Resource:
-    """A created (or read, for a `data.` address) resource whose attributes in `refs` reference the given addresses."""
-    mode = "data" if address.startswith("data.") else "managed"
-    kind, name = address.removeprefix("data.").split(".")[:2]
-    expressions: dict[str, Any] = {}
-    for path, targets in (refs or {}).items():
-        head, *rest = path.split(".")
-        expressions[head] = _nested(rest, {"references": [r for t in targets for r in (f"{t}.id", t)]})
-    entry = {"address": address, "mode": mode, "type": kind, "name": name, "expressions": expressions}
-    return resource(address, after, unknown, mode=mode), entry
 
 
 def judge(check: Callable[[Context], Iterable[Finding]], *resources: Resource, required: bool = False) -> list[Row]:
