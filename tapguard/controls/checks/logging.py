@@ -228,7 +228,7 @@ def alarms_notify(ctx: Context) -> Iterator[Finding]:
             f
             for f in ctx.resources("aws_cloudwatch_log_metric_filter")
             if {g.address for g in f.referenced("log_group_name", "aws_cloudwatch_log_group")} & {g.address for g in groups}
-            or f.get("log_group_name") in names
+            or (isinstance(named := f.get("log_group_name"), str) and named in names)
         ]
         yield ctx.verdict(
             len(filters) >= 3,

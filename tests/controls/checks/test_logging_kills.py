@@ -12,7 +12,8 @@ from tapguard.controls.checks import logging
 from tapguard.controls.engine import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Context, Finding
 from tapguard.foundation.profile import Profile
 from tapguard.planning import model
-from tests.controls.checks.golden import EMPTY, resource
+from tests.controls.checks.golden import EMPTY
+from tests.controls.checks.golden import configured as res
 
 Resource = tuple[dict[str, Any], dict[str, Any]]  # (resource change, configuration entry)
 Row = tuple[Any, ...]
@@ -20,14 +21,6 @@ Check = Callable[[Context], Iterable[Finding]]
 STACK = Profile(name="stack")  # requires None: every resource a control needs is required
 GENERIC = Profile(name="elsewhere", requires=(), generic=True)
 OK = "as required"
-
-
-def res(address: str, after: dict[str, Any], refs: dict[str, list[str]] | None = None, unknown: dict[str, Any] | None = None) -> Resource:
-    """A created resource whose attributes in `refs` are expressions referencing the given resource addresses."""
-    kind, name = address.split(".")[:2]
-    expressions = {path: {"references": [r for t in targets for r in (f"{t}.id", t)]} for path, targets in (refs or {}).items()}
-    entry = {"address": address, "mode": "managed", "type": kind, "name": name, "expressions": expressions}
-    return resource(address, after, unknown), entry
 
 
 def judge(check: Check, *resources: Resource, profile: Profile = STACK, env: str = "stack") -> list[Row]:
@@ -920,3 +913,11 @@ def test_a_log_group_whose_name_is_not_text_is_skipped_not_a_crash() -> None:
     odd_logs = res("aws_cloudwatch_log_group.trail", {"name": ["/aws/cloudtrail/audit"]})
     found = judge(logging.alarms_notify, alarm("cpu", ["aws_sns_topic.ops"]), TOPIC, delivering_trail(), KEY, odd_logs, *metric_filters(3))
     assert found[2][2:4] == (PASS, 3)
+
+
+def test_a_metric_filter_whose_log_group_name_is_not_text_is_judged_not_a_control_error() -> None:
+    odd = res("aws_cloudwatch_log_metric_filter.odd", {"log_group_name": ["/aws/cloudtrail/audit"]})
+    found = judge(
+        logging.alarms_notify, alarm("cpu", ["aws_sns_topic.ops"]), TOPIC, delivering_trail(), KEY, TRAIL_LOGS, odd, *metric_filters(3)
+    )
+    assert found[2] == ("(security metric filters)", "count", PASS, 3, FILTERS_EXPECTED, OK)
