@@ -12,7 +12,7 @@ import dataclasses
 import ipaddress
 import json
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from tapguard.controls import iam_policy
@@ -25,6 +25,11 @@ UNASSESSED = "unassessed"
 OPEN_V4, OPEN_V6 = "0.0.0.0/0", "::/0"
 # ports that must never face the internet even for a public tier (Config restricted-common-ports + the stores)
 ADMIN_AND_STORE_PORTS = (20, 21, 22, 23, 1433, 1521, 2049, 3306, 3389, 5432, 6379, 9200, 11211, 27017)
+# what a rule facet expects, by the direction it judges (N4 judges egress, the exposure controls ingress)
+NO_OPEN_RULE = {
+    "ingress": "no ingress from 0.0.0.0/0 or ::/0 to all ports or to admin/data-store ports",
+    "egress": "no all-protocol egress to 0.0.0.0/0 or ::/0",
+}
 
 # what a failing condition breaks, by facet (the class control's statement, short)
 _STATEMENT = {
@@ -512,7 +517,6 @@ def _strings(value: Any) -> list[str]:
 def _rules(ctx: Context, r: Resource, facet: Facet) -> Iterator[Finding]:
     spec = facet.rules
     kind = spec["kind"]
-    expected = "no ingress from 0.0.0.0/0 or ::/0 to all ports or to admin/data-store ports"
     if kind in ("inline", "nacl_inline"):
         directions = [("ingress", spec.get("ingress"))]
         if kind == "inline" and facet.control == "N4":
@@ -520,6 +524,7 @@ def _rules(ctx: Context, r: Resource, facet: Facet) -> Iterator[Finding]:
         for direction, path in directions:
             if path is None:
                 continue
+            expected = NO_OPEN_RULE[direction]
             base = path.removesuffix(".*")
             if r.is_unknown(base) and base not in r.config:
                 # no inline rules written: the group's rules are separate resources, judged on their own
@@ -546,7 +551,8 @@ def _rules(ctx: Context, r: Resource, facet: Facet) -> Iterator[Finding]:
     if kind == "nacl_rule" and r.get(spec["egress"]) is True:
         yield ctx.ok(r, "egress", True, "ingress rules judged", "an egress NACL rule")
         return
-    yield _rule_finding(ctx, r, "", r.after, spec, "egress" if kind == "egress_rule" else "ingress", expected)
+    direction = "egress" if kind == "egress_rule" else "ingress"
+    yield _rule_finding(ctx, r, "", r.after, spec, direction, NO_OPEN_RULE[direction])
 
 
 def _rule_finding(
@@ -588,10 +594,3 @@ def _is_world(cidr: str) -> bool:
         return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
     except ValueError:
         return cidr in (OPEN_V4, OPEN_V6)
-
-
-def resources_of(plan: Plan, types: Iterable[str]) -> list[Resource]:
-    out: list[Resource] = []
-    for t in types:
-        out += plan.of_type(t)
-    return out
