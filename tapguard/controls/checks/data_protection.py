@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from tapguard.controls import iam_policy
 from tapguard.controls.engine import Context, Finding, as_list, check
@@ -170,6 +171,15 @@ def redis_tls_auth(ctx: Context) -> Iterator[Finding]:
         yield ctx.verdict(authed, g, "auth_token", "(set)" if authed else None, "an AUTH token or RBAC user group", "no authentication")
 
 
+def _refuses_plain_transport(statement: dict[str, Any]) -> bool:
+    """A Deny whose Bool condition on aws:SecureTransport is false. IAM takes a condition value as a string or a list
+    of strings; a null Condition is no condition, and one that is not an object (a hostile plan) refuses nothing."""
+    condition = statement.get("Condition")
+    flags = condition.get("Bool") if isinstance(condition, dict) else None
+    secure = flags.get("aws:SecureTransport") if isinstance(flags, dict) else None
+    return statement.get("Effect") == "Deny" and any(str(v).lower() == "false" for v in iam_policy.listify(secure))
+
+
 def efs_tls(ctx: Context) -> Iterator[Finding]:
     systems = yield from ctx.need("aws_efs_file_system", "no EFS file system to verify")
     policies = ctx.resources("aws_efs_file_system_policy")
@@ -178,15 +188,7 @@ def efs_tls(ctx: Context) -> Iterator[Finding]:
         denies = False
         for p in mine:
             doc = iam_policy.document(p, "policy") or {}
-            denies |= any(
-                # IAM takes a condition value as a string or a list of strings; a null Condition is no condition
-                s.get("Effect") == "Deny"
-                and any(
-                    str(v).lower() == "false"
-                    for v in iam_policy.listify(((s.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport"))
-                )
-                for s in iam_policy.statements(doc)
-            )
+            denies |= any(_refuses_plain_transport(s) for s in iam_policy.statements(doc))
         yield ctx.verdict(
             denies,
             fs,

@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
+
 from tapguard.controls.checks import data_protection as dp
 from tapguard.controls.engine import Context, Finding, profile_for
 from tapguard.planning import model
@@ -573,3 +575,14 @@ def test_a_deny_with_a_list_valued_secure_transport_condition_refuses_non_tls_cl
         res("aws_efs_file_system_policy.p", {"policy": deny_insecure(["false"])}, {"file_system_id": ["aws_efs_file_system.f"]}),
     )
     assert got == [("aws_efs_file_system.f", "file_system_policy", "pass", ["aws_efs_file_system_policy.p"], EFS_POLICY, OK)]
+
+
+@pytest.mark.parametrize("condition", ["aws:SecureTransport=false", ["false"], {"Bool": "false"}, {"Bool": ["aws:SecureTransport"]}])
+def test_a_deny_whose_condition_is_not_an_object_refuses_nothing_and_t3_fails(condition: Any) -> None:
+    doc = policy({"Effect": "Deny", "Principal": "*", "Action": "*", "Condition": condition})
+    got = judge(
+        dp.efs_tls,
+        res("aws_efs_file_system.f", {}),
+        res("aws_efs_file_system_policy.p", {"policy": doc}, {"file_system_id": ["aws_efs_file_system.f"]}),
+    )
+    assert got == [("aws_efs_file_system.f", "file_system_policy", "fail", ["aws_efs_file_system_policy.p"], EFS_POLICY, EFS_OPEN)]
