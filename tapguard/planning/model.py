@@ -245,14 +245,14 @@ def load(path: Path) -> Plan:
     """Load a plan JSON file through the one way in (intake: bounded read, decoding, schema, redaction)."""
     with collector_paused():
         data, _ = intake.read(path, str(path))
-        return _build(data, str(path), path)
+        return _build(data, path)
 
 
 def parse(raw: bytes, name: str, path: Path | None = None) -> Plan:
     """A plan from bytes, through the one way in."""
     with collector_paused():
         data, _ = intake.admit(raw, name)
-        return _build(data, name, path)
+        return _build(data, path)
 
 
 @contextlib.contextmanager
@@ -276,10 +276,10 @@ def validate(data: Any, name: str) -> None:
 def from_dict(data: Any, name: str = "<plan>", path: Path | None = None) -> Plan:
     """A plan from a parsed document (validated here; redaction is the caller's: intake does it for files)."""
     validate(data, name)
-    return _build(data, name, path)
+    return _build(data, path)
 
 
-def _build(data: dict[str, Any], name: str, path: Path | None) -> Plan:
+def _build(data: dict[str, Any], path: Path | None) -> Plan:
     changes = data.get("resource_changes") or []
     resources: list[Resource] = []
     by_address: dict[str, Resource] = {}
