@@ -376,7 +376,7 @@ def assess(
     for result in results:
         answers = [f for f in waiver_set.apply(trails.get(result.name, [])) if f not in waiver_set.problems]
         result.findings = accounts.answered(result.findings, answers)
-        result.findings.extend(waiver_set.apply(shared.get(result.name, [])))
+        result.findings.extend(f for f in waiver_set.apply(shared.get(result.name, [])) if f not in waiver_set.problems)
     run = Assessment(
         started=dt.datetime.now(dt.UTC),
         environments=results,
