@@ -12,7 +12,7 @@ import dataclasses
 import ipaddress
 import json
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tapguard.controls import iam_policy
@@ -518,32 +518,11 @@ def _rules(ctx: Context, r: Resource, facet: Facet) -> Iterator[Finding]:
     spec = facet.rules
     kind = spec["kind"]
     if kind in ("inline", "nacl_inline"):
-        directions = [("ingress", spec.get("ingress"))]
-        if kind == "inline" and facet.control == "N4":
-            directions = [("egress", spec.get("egress"))]
-        for direction, path in directions:
-            if path is None:
-                continue
-            expected = NO_OPEN_RULE[direction]
-            base = path.removesuffix(".*")
-            if r.is_unknown(base) and base not in r.config:
-                # no inline rules written: the group's rules are separate resources, judged on their own
-                yield ctx.ok(r, base, "(no inline rules)", expected, f"no inline {direction} rules")
-                continue
-            if r.is_unknown(base):
-                yield ctx.finding(r, base, UNKNOWN, "(known after apply)", expected, "rules unknown at plan time")
-                continue
-            rules = r.get(base) or []
-            if not isinstance(rules, list):  # a hostile plan: what cannot be read is never a pass
-                yield ctx.finding(r, base, UNKNOWN, rules, expected, f"{direction} rules are not a list")
-                continue
-            if not rules:
-                yield ctx.ok(r, base, [], expected, f"no {direction} rules")
-            for i, rule in enumerate(rules):
-                if not isinstance(rule, dict):
-                    yield ctx.finding(r, f"{base}.{i}", UNKNOWN, rule, expected, f"an {direction} rule that is not an object")
-                    continue
-                yield _rule_finding(ctx, r, f"{base}.{i}", rule, spec, direction, expected)
+        # a group's inline egress rules are N4's; every other control judges the ingress ones
+        direction = "egress" if kind == "inline" and facet.control == "N4" else "ingress"
+        path = spec.get(direction)
+        if path is not None:
+            yield from _inline_rules(ctx, r, spec, direction, path.removesuffix(".*"))
         return
     if kind == "rule" and r.get(spec["direction"]) != "ingress":
         yield ctx.ok(r, spec["direction"], r.get(spec["direction"]), "ingress rules judged", "an egress rule (N4 judges egress)")
@@ -553,6 +532,28 @@ def _rules(ctx: Context, r: Resource, facet: Facet) -> Iterator[Finding]:
         return
     direction = "egress" if kind == "egress_rule" else "ingress"
     yield _rule_finding(ctx, r, "", r.after, spec, direction, NO_OPEN_RULE[direction])
+
+
+def _inline_rules(ctx: Context, r: Resource, spec: Mapping[str, str], direction: str, base: str) -> Iterator[Finding]:
+    expected = NO_OPEN_RULE[direction]
+    if r.is_unknown(base) and base not in r.config:
+        # no inline rules written: the group's rules are separate resources, judged on their own
+        yield ctx.ok(r, base, "(no inline rules)", expected, f"no inline {direction} rules")
+        return
+    if r.is_unknown(base):
+        yield ctx.finding(r, base, UNKNOWN, "(known after apply)", expected, "rules unknown at plan time")
+        return
+    rules = r.get(base) or []
+    if not isinstance(rules, list):  # a hostile plan: what cannot be read is never a pass
+        yield ctx.finding(r, base, UNKNOWN, rules, expected, f"{direction} rules are not a list")
+        return
+    if not rules:
+        yield ctx.ok(r, base, [], expected, f"no {direction} rules")
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            yield ctx.finding(r, f"{base}.{i}", UNKNOWN, rule, expected, f"an {direction} rule that is not an object")
+            continue
+        yield _rule_finding(ctx, r, f"{base}.{i}", rule, spec, direction, expected)
 
 
 def _rule_finding(

@@ -445,3 +445,132 @@ def test_a_covered_resource_gets_only_the_failures_the_class_adds_and_other_cont
         ("aws_thing.new", "b", FAIL),
     ]
     assert list(facets.facet_findings(ctx, data, "backup", "L4")) == []
+
+
+def test_through_companions_only_the_first_good_one_is_reported() -> None:
+    facet = Facet(name="logging", control="L6", via=Via("aws_flow_log", "vpc_id"), require=(cond("traffic_type", "is", "ALL"),))
+    p = plan(
+        resource("aws_vpc.v", {"id": "vpc-2"}),
+        resource("aws_flow_log.a", {"vpc_id": "vpc-2", "traffic_type": "ALL"}),
+        resource("aws_flow_log.b", {"vpc_id": "vpc-2", "traffic_type": "ALL"}),
+    )
+    assert [row(f) for f in facets.judge(ctx_of(p, "L6"), closed(), p.by_address["aws_vpc.v"], facet)] == [
+        ("L6", "aws_vpc.v", "aws_flow_log.traffic_type", PASS, "ALL", "traffic_type = 'ALL'", "as required")
+    ]
+
+
+def test_a_companion_finding_without_an_attribute_is_named_by_the_companion_type() -> None:
+    facet = Facet(name="logging", control="L6", via=Via("aws_flow_log", "vpc_id"))
+    p = plan(resource("aws_vpc.v", {"id": "vpc-2"}), resource("aws_flow_log.a", {"vpc_id": "vpc-2"}))
+    assert [row(f) for f in facets.judge(ctx_of(p, "L6"), closed(), p.by_address["aws_vpc.v"], facet)] == [
+        ("L6", "aws_vpc.v", "aws_flow_log", FAIL, None, "a logging rule", "classes.yaml gives aws_flow_log an empty logging facet")
+    ]
+
+
+def test_a_stale_companion_index_of_another_plan_at_the_same_address_is_never_used() -> None:
+    import weakref
+
+    p = plan(resource("aws_s3_bucket.b", {"bucket": "logs"}), resource("aws_pab.real", {"bucket": "logs"}))
+    other = plan(resource("aws_pab.stale", {"bucket": "logs"}))
+    # what a freed plan whose id was reused would leave behind: an index of another plan under this plan's key
+    facets._companions[(id(p), "aws_pab", "bucket")] = (weakref.ref(other), {"=logs": other.resources})
+    assert [c.address for c in facets.companions(p, p.by_address["aws_s3_bucket.b"], "aws_pab", "bucket")] == ["aws_pab.real"]
+
+
+def test_companions_ignore_identifying_values_that_are_not_text() -> None:
+    p = plan(
+        resource("aws_thing.t", {"id": 7, "bucket": ["b"], "arn": None, "name": "n"}),
+        resource("aws_pab.by_number", {"bucket": 7}),
+        resource("aws_pab.by_object", {"bucket": {"name": "n"}}),
+        resource("aws_pab.by_name", {"bucket": "n"}),
+    )
+    assert [c.address for c in facets.companions(p, p.by_address["aws_thing.t"], "aws_pab", "bucket")] == ["aws_pab.by_name"]
+
+
+def test_a_facet_that_only_denies_direct_attachment_judges_the_policy_not_an_empty_facet() -> None:
+    facet = Facet(name="policy", control="I2", options={"deny_direct": True})
+    p = plan(resource("aws_iam_user_policy_attachment.a", {"user": "alice"}))
+    assert [row(f) for f in facets.judge(ctx_of(p, "I2"), closed(), p.resources[0], facet)] == [
+        ("I2", "aws_iam_user_policy_attachment.a", "user", FAIL, "alice", "policies granted through groups or roles",
+         "policy attached directly to a user (7.2.2)"),
+    ]  # fmt: skip
+
+
+def test_a_key_path_over_a_list_the_plan_marks_unknown_by_a_star_key_is_still_expanded() -> None:
+    """A hostile plan may name a key "*" in after_unknown: a wildcard path is expanded over the values, never read as
+    one unknown attribute."""
+    p = plan(
+        resource("aws_instance.i", {"ebs_block_device": []}, {"ebs_block_device": {"*": {"kms_key_id": True}}}),
+        config={"aws_instance.i": {"ami": {"constant_value": "ami-1"}}},
+    )
+    assert [row(f) for f in facets._cmk(ctx_of(p, "E8"), p.resources[0], "ebs_block_device.*.kms_key_id")] == [
+        ("E8", "aws_instance.i", "ebs_block_device.*.kms_key_id", FAIL, None, "a customer-managed aws_kms_key",
+         "no customer-managed key (none configured)"),
+    ]  # fmt: skip
+
+
+def test_an_exception_message_keeps_the_statement_whole_when_the_denied_value_holds_a_colon() -> None:
+    p = plan(resource("aws_thing.t", {"role": "arn:aws:iam::aws:policy/AdministratorAccess", "boundary": None}))
+    c = cond("role", "is", "arn:aws:iam::aws:policy/AdministratorAccess", unless=cond("boundary", "set", True))
+    got = facets._condition_finding(ctx_of(p), p.resources[0], c, deny=True, what=f"no admin: {facets._describe(c, False)} is not allowed")
+    assert got.message == "no admin: with role = 'arn:aws:iam::aws:policy/AdministratorAccess', boundary set is required"
+
+
+def test_a_deny_of_any_alternative_fires_on_one_element_of_a_wildcard_alternative() -> None:
+    r = one({"listeners": [{"protocol": "HTTPS"}, {"protocol": "HTTP"}], "plain": False})
+    c = cond(None, None, any_of=(cond("listeners.*.protocol", "is", "HTTP"), cond("plain", "is", True)))
+    assert facets._holds(r, c, any_element=True) is True
+    assert facets._holds(r, c) is False
+
+
+def test_a_nested_attribute_computed_at_apply_is_set_when_its_block_is_configured() -> None:
+    r = one({"logging": [{"bucket": None}]}, {"logging": [{"bucket": True}]}, config={"logging": [{"bucket": {"references": ["x"]}}]})
+    assert facets._holds(r, cond("logging.0.bucket", "set", True)) is True
+    assert (
+        facets._holds(one({"logging": [{"bucket": None}]}, {"logging": [{"bucket": True}]}), cond("logging.0.bucket", "set", True)) is False
+    )
+
+
+def test_every_element_is_read_after_one_computed_at_apply() -> None:
+    r = one({"rules": [{"target": None}, {"target": ""}]}, {"rules": [{"target": True}, {}]}, config={"rules": [{}, {}]})
+    assert facets._holds(r, cond("rules.*.target", "set", True)) is False
+    ok = one({"rules": [{"target": None}, {"target": "t"}]}, {"rules": [{"target": True}, {}]}, config={"rules": [{}, {}]})
+    assert facets._holds(ok, cond("rules.*.target", "set", True)) is True
+
+
+def test_a_list_unknown_at_plan_is_unknown_whatever_letters_its_name_ends_with() -> None:
+    r = one({"boX": None}, {"boX": True})
+    assert facets._values(r, cond("boX.*.a", "is", 1)) is None
+
+
+@pytest.mark.parametrize(
+    ("node", "path", "paths"),
+    [
+        ({"l": [{"m": [{"k": 1}, {"k": 2}]}]}, "l.0.m.*.k", ["l.0.m.0.k", "l.0.m.1.k"]),
+        ({"a": 5}, "a.b.c", ["a.b.c"]),
+    ],
+)
+def test_an_indexed_element_is_expanded_further_and_a_scalar_keeps_the_rest_of_the_path(node: Any, path: str, paths: list[str]) -> None:
+    assert list(facets._expand(node, path.split("."), "")) == paths
+
+
+def test_a_condition_without_a_path_names_no_attribute_and_without_an_operator_reads_as_set() -> None:
+    assert facets._first_path(Condition(path=None, operator=None)) == ""
+    assert facets._describe(Condition(path="a", operator=None), False) == "a set"
+
+
+def test_a_document_other_than_policy_computed_at_apply_is_rebuilt_from_its_own_attribute() -> None:
+    trust = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}'
+    p = plan(
+        resource("aws_iam_role.r", {"name": "r", "policy": None}, {"assume_role_policy": True}),
+        resource("data.aws_iam_policy_document.d", {"json": trust}, mode="data"),
+        config={
+            "aws_iam_role.r": {
+                "assume_role_policy": {"references": ["data.aws_iam_policy_document.d.json", "data.aws_iam_policy_document.d"]}
+            }
+        },
+    )
+    expected = "no Allow of * on *, no Allow to Principal * without a Condition"
+    assert row(facets._document(ctx_of(p, "I1"), p.by_address["aws_iam_role.r"], "assume_role_policy")) == (
+        "I1", "aws_iam_role.r", "assume_role_policy", PASS, "no wildcard grants (rebuilt from configuration)", expected, "as required",
+    )  # fmt: skip
