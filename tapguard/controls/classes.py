@@ -185,7 +185,7 @@ def load(path: Path = CLASSES_FILE) -> Classes:
 def parse(raw: Any, where: str = "classes.yaml") -> Classes:
     top = _mapping(raw, where)
     declared = _mapping(top.get("classes"), f"{where}: classes")
-    unknown = sorted(set(declared) - set(CLASS_NAMES))
+    unknown = sorted(set(declared) - set(CLASS_NAMES), key=str)
     if unknown:
         raise ClassesError(f"{where}: unknown class {unknown[0]!r} (known: {', '.join(CLASS_NAMES)})")
     facets: dict[str, FacetSpec] = {}
@@ -221,7 +221,7 @@ def _type(rtype: str, body: Mapping[str, Any], specs: Mapping[str, FacetSpec], l
     if not classes:
         raise ClassesError(f"{at}: no class")
     allowed = {"classes", "control", "sources", "reason", "covered_by", *FACET_NAMES}
-    stray = sorted(set(body) - allowed)
+    stray = sorted(set(body) - allowed, key=str)
     if stray:
         raise ClassesError(f"{at}: unknown key {stray[0]!r}")
     overrides = _mapping(body.get("control", {}), f"{at}.control")
@@ -231,7 +231,7 @@ def _type(rtype: str, body: Mapping[str, Any], specs: Mapping[str, FacetSpec], l
             continue
         if name not in specs:
             raise ClassesError(f"{at}: facet {name!r} has no entry under facets:")
-        control = str(overrides.get(name, specs[name].control))
+        control = _string(overrides[name], f"{at}.control.{name}") if name in overrides else specs[name].control
         facets[name] = _facet(name, control, _mapping(body[name], f"{at}.{name}"), lists, f"{at}.{name}")
     for name in overrides:
         if name not in facets:
@@ -252,7 +252,7 @@ def _type(rtype: str, body: Mapping[str, Any], specs: Mapping[str, FacetSpec], l
         covered = CoveredBy(
             type=_string(cov.get("type"), f"{at}.covered_by.type"),
             ref=_string(cov.get("ref"), f"{at}.covered_by.ref"),
-            reverse=bool(cov.get("reverse", False)),
+            reverse=_boolean(cov.get("reverse", False), f"{at}.covered_by.reverse"),
         )
     elif "covered_by" in body:
         raise ClassesError(f"{at}: covered_by belongs to dependent types only")
@@ -269,7 +269,7 @@ def _type(rtype: str, body: Mapping[str, Any], specs: Mapping[str, FacetSpec], l
 
 
 def _facet(name: str, control: str, body: Mapping[str, Any], lists: Mapping[str, Any], at: str) -> Facet:
-    stray = sorted(set(body) - FACET_KEYS)
+    stray = sorted(set(body) - FACET_KEYS, key=str)
     if stray:
         raise ClassesError(f"{at}: unknown key {stray[0]!r}")
     via = None
@@ -282,7 +282,7 @@ def _facet(name: str, control: str, body: Mapping[str, Any], lists: Mapping[str,
     rules = _mapping(body.get("rules", {}), f"{at}.rules")
     if rules and rules.get("kind") not in RULE_KINDS:
         raise ClassesError(f"{at}.rules: kind must be one of {', '.join(RULE_KINDS)}")
-    managed = [body["managed_arn"]] if "managed_arn" in body else list(body.get("managed_arns", []))
+    managed = [body["managed_arn"]] if "managed_arn" in body else _list(body.get("managed_arns", []), f"{at}.managed_arns")
     known = {"flag", "cmk", "require", "deny", "via", "documents", "principal", "scoped_by", "managed_arn", "managed_arns", "rules"}
     return Facet(
         name=name,
@@ -293,7 +293,7 @@ def _facet(name: str, control: str, body: Mapping[str, Any], lists: Mapping[str,
         deny=tuple(_condition(c, lists, f"{at}.deny[{i}]") for i, c in enumerate(_list(body.get("deny", []), f"{at}.deny"))),
         via=via,
         documents=tuple(_strings(body.get("documents", []), f"{at}.documents")),
-        principal=body.get("principal"),
+        principal=_string(body["principal"], f"{at}.principal") if "principal" in body else None,
         scoped_by=tuple(_strings(body.get("scoped_by", []), f"{at}.scoped_by")),
         managed_arns=tuple(_strings(managed, f"{at}.managed_arn")),
         rules={str(k): str(v) for k, v in rules.items()},
@@ -303,7 +303,7 @@ def _facet(name: str, control: str, body: Mapping[str, Any], lists: Mapping[str,
 
 def _condition(raw: Any, lists: Mapping[str, Any], at: str) -> Condition:
     body = _mapping(raw, at)
-    stray = sorted(set(body) - CONDITION_KEYS)
+    stray = sorted(set(body) - CONDITION_KEYS, key=str)
     if stray:
         raise ClassesError(f"{at}: unknown key {stray[0]!r}")
     if "any_of" in body:
@@ -319,7 +319,7 @@ def _condition(raw: Any, lists: Mapping[str, Any], at: str) -> Condition:
     op = ops[0]
     value = body[op]
     if op == "in_list":
-        if value not in lists:
+        if not isinstance(value, str) or value not in lists:
             raise ClassesError(f"{at}: in_list names {value!r}, not a list under tls:")
         op, value = "in", list(lists[value])
     if op in ("in", "not_in", "contains_any") and not isinstance(value, list):
@@ -334,9 +334,9 @@ def _condition(raw: Any, lists: Mapping[str, Any], at: str) -> Condition:
         value=value,
         default=body.get("default"),
         has_default="default" in body,
-        param=body.get("param"),
-        name_key=str(body.get("name_key", "name")),
-        value_key=str(body.get("value_key", "value")),
+        param=_string(body["param"], f"{at}.param") if "param" in body else None,
+        name_key=_string(body.get("name_key", "name"), f"{at}.name_key"),
+        value_key=_string(body.get("value_key", "value"), f"{at}.value_key"),
         unless=_condition(body["unless"], lists, f"{at}.unless") if "unless" in body else None,
     )
 
@@ -358,6 +358,12 @@ def _strings(value: Any, at: str) -> list[str]:
     if not all(isinstance(v, str) and v for v in items):
         raise ClassesError(f"{at}: expected a list of non-empty strings")
     return items
+
+
+def _boolean(value: Any, at: str) -> bool:
+    if not isinstance(value, bool):
+        raise ClassesError(f"{at}: expected true or false, got {type(value).__name__}")
+    return value
 
 
 def _string(value: Any, at: str) -> str:
