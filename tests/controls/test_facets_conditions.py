@@ -242,28 +242,28 @@ def test_the_actual_value_shown_is_the_value_the_list_or_each_alternative() -> N
 
 
 # ---------------------------------------------------------------- a condition's finding
-def test_a_condition_finding_passes_fails_or_is_unknown_with_every_field_set() -> None:
+@pytest.mark.parametrize(
+    ("condition", "deny", "what", "finding"),
+    [
+        (cond("a", "min", 7), False, "too few", ("a", FAIL, 5, "a >= 7", "too few")),
+        (cond("a", "min", 5), False, "too few", ("a", PASS, 5, "a >= 5", "as required")),
+        (cond("a", "is", 5), True, "five", ("a", FAIL, 5, "not a = 5", "five")),
+        (cond("a", "is", 6), True, "six", ("a", PASS, 5, "not a = 6", "as required")),
+        (cond("u", "is", 1), False, "x", ("u", UNKNOWN, "(known after apply)", "u = 1", "unknown at plan time")),
+        (
+            cond(None, None, any_of=(cond("b", "set", True), cond("a", "is", 6))),
+            False,
+            "neither",
+            ("b", FAIL, {"a": 5, "b": None}, "b set or a = 6", "neither"),
+        ),
+    ],
+)
+def test_a_condition_finding_passes_fails_or_is_unknown_with_every_field_set(
+    condition: Condition, deny: bool, what: str, finding: Row
+) -> None:
     p = plan(resource("aws_thing.t", {"a": 5, "u": None}, {"u": True}))
-    ctx, r = ctx_of(p), p.resources[0]
-    assert row(facets._condition_finding(ctx, r, cond("a", "min", 7), deny=False, what="too few")) == (
-        "X9", "aws_thing.t", "a", FAIL, 5, "a >= 7", "too few",
-    )  # fmt: skip
-    assert row(facets._condition_finding(ctx, r, cond("a", "min", 5), deny=False, what="too few")) == (
-        "X9", "aws_thing.t", "a", PASS, 5, "a >= 5", "as required",
-    )  # fmt: skip
-    assert row(facets._condition_finding(ctx, r, cond("a", "is", 5), deny=True, what="five")) == (
-        "X9", "aws_thing.t", "a", FAIL, 5, "not a = 5", "five",
-    )  # fmt: skip
-    assert row(facets._condition_finding(ctx, r, cond("a", "is", 6), deny=True, what="six")) == (
-        "X9", "aws_thing.t", "a", PASS, 5, "not a = 6", "as required",
-    )  # fmt: skip
-    assert row(facets._condition_finding(ctx, r, cond("u", "is", 1), deny=False, what="x")) == (
-        "X9", "aws_thing.t", "u", UNKNOWN, "(known after apply)", "u = 1", "unknown at plan time",
-    )  # fmt: skip
-    any_of = cond(None, None, any_of=(cond("b", "set", True), cond("a", "is", 6)))
-    assert row(facets._condition_finding(ctx, r, any_of, deny=False, what="neither")) == (
-        "X9", "aws_thing.t", "b", FAIL, {"a": 5, "b": None}, "b set or a = 6", "neither",
-    )  # fmt: skip
+    got = facets._condition_finding(ctx_of(p), p.resources[0], condition, deny=deny, what=what)
+    assert row(got) == ("X9", "aws_thing.t", *finding)
 
 
 def test_a_denied_setting_without_its_exception_fails_on_the_exception_attribute() -> None:
