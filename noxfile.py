@@ -158,7 +158,8 @@ def e2e(session: nox.Session) -> None:
 MUTATED = (
     "tapguard.controls.waivers", "tapguard.controls.engine", "tapguard.controls.assessment", "tapguard.planning.redaction",
     "tapguard.drill.verdict", "tapguard.evidence.signing", "tapguard.evidence.sarif", "tapguard.controls.checks",
-    "tapguard.controls.classes", "tapguard.controls.facets", "tapguard.planning.model", "tapguard.evidence.bundle",
+    "tapguard.controls.classes", "tapguard.controls.facets", "tapguard.controls.accounts", "tapguard.controls.iam_policy",
+    "tapguard.planning.model", "tapguard.evidence.bundle",
     "tapguard.evidence.chain", "tapguard.evidence.junit", "tapguard.evidence.markdown", "tapguard.drill.probe",
 )  # fmt: skip
 
