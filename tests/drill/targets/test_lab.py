@@ -91,7 +91,8 @@ def test_an_interrupted_lab_drill_restores_keeps_its_journal_never_starts_the_ne
     argv += ["--connections", "2", "--steady-seconds", "1", "--settle-seconds", "1", "--warmup-timeout", "60", "--out", str(out)]
     drill = subprocess.Popen(
         [sys.executable, "-m", "tapguard", *argv],
-        env={**os.environ, "TAPGUARD_ROOT": str(root)},
+        # faulthandler: a drill that does not stop is made to print every thread's stack (SIGABRT) before it is killed
+        env={**os.environ, "TAPGUARD_ROOT": str(root), "PYTHONFAULTHANDLER": "1"},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -108,7 +109,12 @@ def test_an_interrupted_lab_drill_restores_keeps_its_journal_never_starts_the_ne
         assert _stopped(pg.node_pids(writer)), "the PostgreSQL writer was never frozen"
         sent = time.monotonic()
         drill.send_signal(sig)  # the writer is frozen for 60 s: only the restore can thaw it in time
-        output, _ = drill.communicate(timeout=120)
+        try:
+            output, _ = drill.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            drill.send_signal(signal.SIGABRT)
+            stacks, _ = drill.communicate(timeout=30)
+            raise AssertionError(f"the drill did not stop within 120 s of {sig.name}; where it was:\n{stacks[-6000:]}") from None
         stopped_in = time.monotonic() - sent
     finally:
         if drill.poll() is None:
