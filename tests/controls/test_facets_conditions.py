@@ -15,15 +15,10 @@ from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Context, clas
 from tapguard.controls.classes import Classes, Condition, CoveredBy, Facet, TypeClass, Via
 from tapguard.foundation.profile import Profile
 from tapguard.planning import model
-from tests.controls.checks.golden import EMPTY, resource
+from tests.controls.checks.golden import resource
+from tests.controls.checks.golden import synthetic_plan as plan
 
 Row = tuple[Any, ...]
-
-
-def plan(*changes: dict[str, Any], config: dict[str, dict[str, Any]] | None = None) -> model.Plan:
-    resources = [{"address": a, "expressions": e} for a, e in (config or {}).items()]
-    data = {**EMPTY, "resource_changes": list(changes), "configuration": {"root_module": {"resources": resources}}}
-    return model.from_dict(data, "synthetic")
 
 
 def one(after: dict[str, Any], unknown: dict[str, Any] | None = None, config: dict[str, Any] | None = None) -> model.Resource:

@@ -14,8 +14,8 @@ import pytest
 
 from tapguard.controls import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Context, classes, facets
 from tapguard.foundation.profile import Profile
-from tapguard.planning import model
-from tests.controls.checks.golden import EMPTY, judged, resource
+from tests.controls.checks.golden import judged, resource
+from tests.controls.checks.golden import synthetic_plan as plan
 
 Row = tuple[Any, ...]
 NOT_ENCRYPTED_BY_DEFAULT = "true, or aws_ebs_encryption_by_default enabled in the plan"
@@ -24,13 +24,6 @@ NO_WILDCARDS = "no Allow of * on *, no Allow to Principal * without a Condition"
 NO_ROLE_POLICY = ("(no aws_iam_role_policy)", "", FAIL, None, "at least one aws_iam_role_policy", "no IAM policies to verify")
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 SCOPED = "a named principal or * scoped by ('source_arn', 'source_account', 'principal_org_id')"
-
-
-def plan(*changes: dict[str, Any], config: dict[str, dict[str, Any]] | None = None) -> model.Plan:
-    """A synthetic plan; `config` gives the configuration expressions of some addresses."""
-    resources = [{"address": a, "expressions": e} for a, e in (config or {}).items()]
-    data = {**EMPTY, "resource_changes": list(changes), "configuration": {"root_module": {"resources": resources}}}
-    return model.from_dict(data, "synthetic")
 
 
 def facet(name: str, control: str, *changes: dict[str, Any], config: dict[str, dict[str, Any]] | None = None) -> list[Row]:
@@ -292,6 +285,15 @@ def test_a_user_is_a_principal_whose_grants_are_judged_at_its_attachments() -> N
 PUBLIC_THEN_STAR = json_policy(
     {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}, {"Effect": "Allow", "Action": "*", "Resource": "*"}
 )
+# the first problem of PUBLIC_THEN_STAR, as the policy facet reports it
+PUBLIC_FIRST = (
+    "aws_iam_policy.p",
+    "policy",
+    FAIL,
+    {"Principal": "*", "Action": "s3:GetObject"},
+    NO_WILDCARDS,
+    "grants to Principal * without a Condition",
+)
 READ_ONE_BUCKET = json_policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})
 FROM_DOCUMENT = {"references": ["data.aws_iam_policy_document.d.json", "data.aws_iam_policy_document.d"]}
 
@@ -323,29 +325,11 @@ def test_a_configured_policy_computed_at_apply_is_unknown_unless_its_document_ca
 
 def test_a_rebuilt_document_reports_its_first_problem() -> None:
     from_document = {"aws_iam_policy.p": {"policy": FROM_DOCUMENT}}
-    assert facet("policy", "I1", computed_policy(), policy_document(PUBLIC_THEN_STAR), config=from_document) == [
-        (
-            "aws_iam_policy.p",
-            "policy",
-            FAIL,
-            {"Principal": "*", "Action": "s3:GetObject"},
-            NO_WILDCARDS,
-            "grants to Principal * without a Condition",
-        )
-    ]
+    assert facet("policy", "I1", computed_policy(), policy_document(PUBLIC_THEN_STAR), config=from_document) == [PUBLIC_FIRST]
 
 
 def test_a_written_document_reports_its_first_problem() -> None:
-    assert facet("policy", "I1", resource("aws_iam_policy.p", {"name": "p", "policy": PUBLIC_THEN_STAR})) == [
-        (
-            "aws_iam_policy.p",
-            "policy",
-            FAIL,
-            {"Principal": "*", "Action": "s3:GetObject"},
-            NO_WILDCARDS,
-            "grants to Principal * without a Condition",
-        )
-    ]
+    assert facet("policy", "I1", resource("aws_iam_policy.p", {"name": "p", "policy": PUBLIC_THEN_STAR})) == [PUBLIC_FIRST]
 
 
 def test_an_empty_policy_is_no_document_and_a_parsed_one_is_read_as_it_is() -> None:

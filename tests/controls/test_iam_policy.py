@@ -14,17 +14,12 @@ import pytest
 
 from tapguard.controls import iam_policy
 from tapguard.planning import model
-from tests.controls.checks.golden import EMPTY, resource
+from tests.controls.checks.golden import resource
+from tests.controls.checks.golden import synthetic_plan as plan
 
 DOCUMENT = "data.aws_iam_policy_document.d"
 FROM_DOCUMENT = {"references": [f"{DOCUMENT}.json", DOCUMENT]}
 READ = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
-
-
-def plan(*changes: dict[str, Any], config: dict[str, dict[str, Any]] | None = None) -> model.Plan:
-    resources = [{"address": a, "expressions": e} for a, e in (config or {}).items()]
-    data = {**EMPTY, "resource_changes": list(changes), "configuration": {"root_module": {"resources": resources}}}
-    return model.from_dict(data, "synthetic")
 
 
 def const(value: Any) -> dict[str, Any]:

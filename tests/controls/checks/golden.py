@@ -125,6 +125,13 @@ def resource(address: str, after: dict[str, Any], unknown: dict[str, Any] | None
     return {"address": address, "mode": mode, "type": kind, "name": name, "change": change}
 
 
+def synthetic_plan(*changes: dict[str, Any], config: dict[str, dict[str, Any]] | None = None) -> model.Plan:
+    """A synthetic plan of `changes`; `config` gives the configuration expressions of some addresses."""
+    resources = [{"address": a, "expressions": e} for a, e in (config or {}).items()]
+    data = {**EMPTY, "resource_changes": list(changes), "configuration": {"root_module": {"resources": resources}}}
+    return model.from_dict(data, "synthetic")
+
+
 def judged(control: str, *changes: dict[str, Any], env: str = "eu-west-1") -> list[tuple[Any, ...]]:
     """(address, attribute, status, actual, expected, message) of every finding of `control` on a plan of `changes`."""
     plan = model.from_dict({**EMPTY, "resource_changes": list(changes)}, "synthetic")
